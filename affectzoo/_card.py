@@ -1,0 +1,60 @@
+"""Model cards: the ``README.md`` written beside every saved checkpoint, generated from its cfg."""
+
+from __future__ import annotations
+
+from affectzoo._pretrained import PretrainedCfg
+
+
+def _or_unknown(value) -> str:
+    return str(value) if value not in (None, "", {}, ()) else "_not recorded_"
+
+
+def model_card(cfg: PretrainedCfg, class_path: str, init_args: dict) -> str:
+    """Markdown model card. Every number in it comes from ``cfg`` (measured, with its command)."""
+    lines = [
+        "---",
+        "library_name: affectzoo",
+        f"license: {cfg.license or 'other'}",
+        "tags: [affectzoo, music, visual-art, emotion]",
+        "---",
+        f"# {cfg.name or class_path}",
+        "",
+        _or_unknown(cfg.description),
+        "",
+        "```python",
+        "import affectzoo",
+        f'model = affectzoo.load("{cfg.name or "local-dir:PATH"}")',
+        "```",
+        "",
+        "## Model",
+        f"- architecture: `{_or_unknown(cfg.architecture)}` (`{class_path}`)",
+        f"- paper: {_or_unknown(cfg.paper)}",
+        f"- parameters: {_or_unknown(cfg.num_params)}",
+        f"- outputs: {', '.join(cfg.output_names) or '_not recorded_'}"
+        + (f" in [{cfg.output_range[0]}, {cfg.output_range[1]}]" if cfg.output_range else "")
+        + (" (lower is better)" if cfg.lower_better else ""),
+        f"- preprocessing: `{cfg.preprocess}`" if cfg.preprocess else "- preprocessing: _not recorded_",
+        f"- constructor arguments: `{init_args}`",
+        "",
+        "## Training",
+        f"- data and labels: {_or_unknown(cfg.training_data)}",
+        f"- held out: {_or_unknown(cfg.held_out)}",
+        f"- recipe: {_or_unknown(cfg.recipe)}",
+        f"- affectzoo revision: {_or_unknown(cfg.git_revision)}",
+        f"- licence of the weights: {_or_unknown(cfg.license)}",
+        "",
+        "## Evaluation",
+    ]
+    if cfg.metrics:
+        for dataset, values in cfg.metrics.items():
+            lines.append(f"### {dataset}")
+            lines.append("| metric | value |")
+            lines.append("|---|---|")
+            lines += [f"| {name} | {value:.4f} |" if isinstance(value, float) else f"| {name} | {value} |"
+                      for name, value in values.items()]
+            lines.append(f"\nReproduce: `{_or_unknown(cfg.metric_commands.get(dataset))}`\n")
+    else:
+        lines.append("_No evaluation recorded for these weights._")
+    lines += ["", "## Files", f"- `model.safetensors` sha256 `{_or_unknown(cfg.sha256)}`, "
+              f"{_or_unknown(cfg.file_size)} bytes", "- `config.json`: architecture, arguments, PretrainedCfg", ""]
+    return "\n".join(lines)

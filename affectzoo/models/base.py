@@ -1,0 +1,50 @@
+"""``ZooModule``: the LightningModule every affectzoo model derives from.
+
+It adds what a zoo needs on top of Lightning: the model's :class:`PretrainedCfg`, its full
+constructor arguments (``self.hparams``, so weights can be rebuilt without the training code), and
+a record of both inside every Lightning checkpoint so ``affectzoo export`` can turn a training
+checkpoint into a self-describing ``model.safetensors`` + ``config.json`` folder.
+
+Subclasses call ``self.save_hyperparameters()`` first thing in ``__init__`` and keep their
+constructor arguments JSON-serialisable.
+"""
+
+from __future__ import annotations
+
+import lightning as L
+
+from affectzoo._pretrained import PretrainedCfg
+
+
+class ZooModule(L.LightningModule):
+    """Base class of zoo models (see module docstring)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pretrained_cfg = PretrainedCfg()
+
+    @classmethod
+    def class_path(cls) -> str:
+        return f"{cls.__module__}.{cls.__qualname__}"
+
+    @property
+    def init_args(self) -> dict:
+        """The constructor arguments this instance was built with."""
+        return {k: v for k, v in self.hparams.items() if not k.startswith("_")}
+
+    @property
+    def num_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["affectzoo"] = {
+            "class_path": self.class_path(),
+            "init_args": self.init_args,
+            "pretrained_cfg": self.pretrained_cfg.to_dict(),
+        }
+
+    def save_pretrained(self, directory, **cfg_updates):
+        """Write ``model.safetensors``, ``config.json`` and a model card into ``directory``."""
+        from affectzoo._hub import save_pretrained
+
+        return save_pretrained(self, directory, **cfg_updates)
