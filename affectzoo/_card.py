@@ -23,7 +23,7 @@ def model_card(cfg: PretrainedCfg, class_path: str, init_args: dict) -> str:
         "",
         "```python",
         "import affectzoo",
-        f'model = affectzoo.load("{cfg.name or "local-dir:PATH"}")',
+        f'model = affectzoo.load("{cfg.name or "local-dir:PATH/TO/THIS/FOLDER"}")',
         "```",
         "",
         "## Model",

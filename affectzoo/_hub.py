@@ -60,6 +60,11 @@ def save_pretrained(model, directory, **cfg_updates) -> Path:
 
 def _write_folder(directory: Path, class_path: str, init_args: dict, state_dict: dict,
                   cfg: PretrainedCfg, num_params: int) -> Path:
+    try:  # check before writing anything, so a failed save leaves no half-written folder
+        json.dumps(init_args)
+    except TypeError as err:
+        raise CheckpointError(directory / CONFIG_NAME, f"constructor arguments are not JSON-serialisable: {err}",
+                              "keep ZooModule constructor arguments to numbers, strings, lists and dicts") from err
     directory.mkdir(parents=True, exist_ok=True)
     weights = directory / WEIGHTS_NAME
     tensors = {k: v.detach().cpu().clone().contiguous() for k, v in state_dict.items()}
@@ -75,11 +80,7 @@ def _write_folder(directory: Path, class_path: str, init_args: dict, state_dict:
         "init_args": init_args,
         "pretrained_cfg": cfg.to_dict(),
     }
-    try:
-        text = json.dumps(config, indent=2, sort_keys=True) + "\n"
-    except TypeError as err:
-        raise CheckpointError(directory / CONFIG_NAME, f"constructor arguments are not JSON-serialisable: {err}",
-                              "keep ZooModule constructor arguments to numbers, strings, lists and dicts") from err
+    text = json.dumps(config, indent=2, sort_keys=True) + "\n"
     _atomic_write_text(directory / CONFIG_NAME, text)
     _atomic_write_text(directory / CARD_NAME, model_card(cfg, class_path, init_args))
     return directory
@@ -209,10 +210,22 @@ def load_lightning_checkpoint(path, overrides: dict | None = None):
     return build_and_load(meta["class_path"], meta["init_args"], cfg, ckpt["state_dict"], Path(path), overrides)
 
 
-def export_lightning_checkpoint(ckpt_path, out_dir, **cfg_updates) -> Path:
-    """Turn a Lightning training checkpoint into a checkpoint folder (state dict only, sha256 recorded)."""
+def export_lightning_checkpoint(ckpt_path, out_dir, name: str | None = None, **cfg_updates) -> Path:
+    """Turn a Lightning training checkpoint into a checkpoint folder (state dict only, sha256 recorded).
+
+    ``name`` (``arch.tag``) says which registered model the weights are; its registered cfg supplies
+    what the training run did not record (description, preprocessing, outputs, paper, licence).
+    """
+    from affectzoo._registry import get_pretrained_cfg
+
     model = load_lightning_checkpoint(ckpt_path)
-    return save_pretrained(model, out_dir, **cfg_updates)
+    trained = model.pretrained_cfg
+    if name:
+        registered = get_pretrained_cfg(name).without_weights()
+        carried = {k: v for k, v in trained.to_dict().items() if v not in (None, "", {}, [], ())}
+        carried.pop("architecture", None), carried.pop("tag", None)
+        model.pretrained_cfg = PretrainedCfg.from_dict({**registered.to_dict(), **carried})
+    return save_pretrained(model, out_dir, **{k: v for k, v in cfg_updates.items() if v})
 
 
 def parse_hub_spec(spec: str) -> tuple[str, str | None]:

@@ -86,6 +86,8 @@ class PretrainedCfg:
     @property
     def name(self) -> str:
         """``arch.tag`` (or ``arch`` when the tag is empty)."""
+        if not self.architecture:
+            return ""
         return f"{self.architecture}.{self.tag}" if self.tag else self.architecture
 
     @property

@@ -11,6 +11,9 @@ constructor arguments JSON-serialisable.
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import lightning as L
 
 from affectzoo._pretrained import PretrainedCfg
@@ -36,6 +39,10 @@ class ZooModule(L.LightningModule):
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
+    def on_fit_start(self) -> None:
+        # weights trained from here on come from this revision of the code
+        self.pretrained_cfg = self.pretrained_cfg.replace(git_revision=code_revision())
+
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["affectzoo"] = {
             "class_path": self.class_path(),
@@ -48,3 +55,16 @@ class ZooModule(L.LightningModule):
         from affectzoo._hub import save_pretrained
 
         return save_pretrained(self, directory, **cfg_updates)
+
+
+def code_revision() -> str:
+    """Git commit of the affectzoo source tree (``+dirty`` when it has uncommitted changes), or ""."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                                timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return commit + ("+dirty" if dirty else "")

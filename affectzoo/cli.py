@@ -1,0 +1,183 @@
+"""Command line: ``affectzoo`` (also installed as ``lightning``).
+
+* ``fit | validate | test | predict --config recipes/X.yaml``: LightningCLI, with model and
+  DataModule chosen by class path (subclass mode), ``${...}`` interpolation (omegaconf parser
+  mode), ``seed_everything`` and the resolved config saved beside each run's logs.
+* zoo commands: ``list``, ``info``, ``export``, ``publish``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+LIGHTNING_COMMANDS = {
+    "fit": "train a model from a recipe (LightningCLI)",
+    "validate": "evaluate on the validation split (LightningCLI)",
+    "test": "evaluate on the test split (LightningCLI)",
+    "predict": "run predictions (LightningCLI)",
+}
+
+
+def run_lightning(argv: list[str]):
+    """Run LightningCLI on ``argv`` (e.g. ``["fit", "--config", "recipes/mpjudge.yaml"]``)."""
+    import lightning as L
+    from lightning.pytorch.cli import LightningCLI
+
+    from affectzoo.models.base import ZooModule
+
+    return LightningCLI(
+        ZooModule,
+        L.LightningDataModule,
+        subclass_mode_model=True,
+        subclass_mode_data=True,
+        parser_kwargs={"parser_mode": "omegaconf"},
+        save_config_kwargs={"overwrite": True},
+        trainer_defaults={"logger": {"class_path": "lightning.pytorch.loggers.CSVLogger",
+                                     "init_args": {"save_dir": "runs"}}},
+        # LightningCLI warns when given args that equal the command line; pass None then
+        args=None if argv == sys.argv[1:] else argv,
+    )
+
+
+def _build_parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog, description="affectzoo: models that connect music and visual art through emotion.",
+        epilog=f"Training commands take a recipe: `{prog} fit --config recipes/X.yaml` "
+               f"(see `{prog} fit --help`).")
+    from affectzoo import __version__
+
+    parser.add_argument("--version", action="version", version=f"affectzoo {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, text in LIGHTNING_COMMANDS.items():
+        commands.add_parser(name, help=text, add_help=False)
+
+    p = commands.add_parser("list", help="list registered models (fnmatch PATTERN)")
+    p.add_argument("pattern", nargs="?", default="*")
+    p.add_argument("--pretrained", action="store_true", help="only arch.tag names that have weights")
+
+    p = commands.add_parser("info", help="describe a model: tags, arguments, parameters, weights, metrics")
+    p.add_argument("name")
+
+    p = commands.add_parser("export", help="turn a Lightning .ckpt into model.safetensors + config.json + card")
+    p.add_argument("checkpoint")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--name", metavar="ARCH.TAG",
+                   help="registered name the weights belong to (its cfg fills the card's description, outputs, ...)")
+    p.add_argument("--recipe", default="", help="the recipe command that trained the weights (for the card)")
+    p.add_argument("--index", action="store_true", help="also add the checkpoint to checkpoints/index.json")
+    p.add_argument("--recommended-for", metavar="FAMILY", help="make it the family's load() default (with --index)")
+
+    p = commands.add_parser("publish", help="upload a checkpoint folder to the Hugging Face Hub")
+    p.add_argument("source", help="checkpoint folder, local-dir:DIR, or a shipped arch.tag")
+    p.add_argument("--repo-id", required=True, help="org/name of the Hub repository")
+    p.add_argument("--revision", help="branch to upload to")
+    p.add_argument("--private", action="store_true")
+    p.add_argument("--dry-run", action="store_true", help="verify and list the files, upload nothing")
+    return parser
+
+
+def _cmd_list(args) -> int:
+    import affectzoo
+
+    names = affectzoo.list_models(args.pattern, pretrained=args.pretrained)
+    if not names:
+        print(f"no {'pretrained ' if args.pretrained else ''}model matches {args.pattern!r}", file=sys.stderr)
+        return 1
+    width = max(map(len, names))
+    for name in names:
+        print(f"{name:<{width}}  {affectzoo.get_pretrained_cfg(name).description}")
+    return 0
+
+
+def _cmd_info(args) -> int:
+    import affectzoo
+    from affectzoo import _index, _registry
+
+    if args.name in _registry.FAMILIES and args.name not in _registry.list_models():
+        recommended = _index.recommended(args.name)
+        print(f"family {args.name}: load() gives {recommended or 'nothing yet (no shipped weights)'}")
+        return 0
+    cfg = affectzoo.get_pretrained_cfg(args.name)
+    arch = cfg.architecture
+    model = affectzoo.create_model(cfg.name)
+    info = {
+        "name": cfg.name,
+        "family": _registry.model_family(arch),
+        "class": type(model).class_path(),
+        "tags": sorted(c for c in _registry._all_cfgs() if _registry.split_name(c)[0] == arch),
+        "pretrained_tags": affectzoo.list_pretrained(f"{arch}.*"),
+        "num_params": model.num_params,
+        "init_args": model.init_args,
+        "pretrained_cfg": cfg.to_dict(),
+    }
+    print(json.dumps(info, indent=2, default=str))
+    return 0
+
+
+def _cmd_export(args) -> int:
+    from affectzoo import _hub, _index
+
+    folder = _hub.export_lightning_checkpoint(args.checkpoint, args.out, name=args.name, recipe=args.recipe)
+    config = _hub.read_config(folder)
+    cfg = _hub.PretrainedCfg.from_dict(config["pretrained_cfg"])
+    print(f"wrote {folder}  sha256 {cfg.sha256}  {cfg.file_size} bytes  {cfg.num_params} parameters")
+    if args.index:
+        if not cfg.architecture:
+            raise SystemExit("--index needs the registered name of the weights: pass --name ARCH.TAG")
+        entry = cfg.replace(file=os.path.relpath(folder.resolve(), _index.checkpoints_dir().resolve()))
+        print(f"indexed as {entry.name} in {_index.add_to_index(entry, args.recommended_for)}")
+    return 0
+
+
+def _cmd_publish(args) -> int:
+    from affectzoo import _hub, _index, _registry
+
+    source = args.source
+    if source.startswith(_hub.LOCAL_DIR_PREFIX):
+        folder = Path(source[len(_hub.LOCAL_DIR_PREFIX):]).expanduser()
+    elif Path(source).exists():
+        folder = Path(source)
+    else:
+        folder = _index.local_weights_dir(_registry.get_pretrained_cfg(source))
+        if folder is None:
+            raise SystemExit(f"{source}: no shipped checkpoint folder to publish")
+    if args.dry_run:
+        _hub.load_folder(folder)
+        for name in (_hub.WEIGHTS_NAME, _hub.CONFIG_NAME, _hub.CARD_NAME):
+            print(f"would upload {folder / name} -> {args.repo_id}")
+        return 0
+    info = _hub.publish(folder, args.repo_id, revision=args.revision, private=args.private)
+    print(f"published {folder} -> hf-hub:{args.repo_id}@{getattr(info, 'oid', '')}")
+    return 0
+
+
+ZOO_COMMANDS = {"list": _cmd_list, "info": _cmd_info, "export": _cmd_export, "publish": _cmd_publish}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``affectzoo`` and ``lightning`` console scripts."""
+    from affectzoo.errors import AffectZooError
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    prog = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "affectzoo"
+    if argv and argv[0] in LIGHTNING_COMMANDS:
+        run_lightning(argv)
+        return 0
+    parser = _build_parser(prog if prog in {"affectzoo", "lightning"} else "affectzoo")
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return ZOO_COMMANDS[args.command](args)
+    except AffectZooError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
