@@ -86,7 +86,7 @@ def _cmd_list(args) -> int:
     names = affectzoo.list_models(args.pattern, pretrained=args.pretrained)
     if not names:
         print(f"no {'pretrained ' if args.pretrained else ''}model matches {args.pattern!r}", file=sys.stderr)
-        return 1
+        return 0
     width = max(map(len, names))
     for name in names:
         print(f"{name:<{width}}  {affectzoo.get_pretrained_cfg(name).description}")

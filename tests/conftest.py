@@ -75,8 +75,10 @@ def run_cli(*args: str, script: str = "affectzoo", cwd: Path | None = None, env:
 @pytest.fixture(scope="session")
 def trained_ckpt(tmp_path_factory) -> Path:
     """A Lightning checkpoint of the tiny model after one real epoch of ``affectzoo fit``."""
+    from affectzoo.cli import run_lightning
+
     folder = tmp_path_factory.mktemp("trained")
     recipe = write_recipe(folder / "recipe.yaml")
-    run_cli("fit", "--config", str(recipe), cwd=folder)
+    run_lightning(["fit", "--config", str(recipe)])
     (ckpt,) = folder.glob("runs/tiny/version_0/checkpoints/*.ckpt")
     return ckpt
