@@ -10,6 +10,7 @@ import torch
 from torch.utils.data import Dataset
 
 from affectzoo.data.base import ZooDataModule
+from affectzoo.data.registry import register_datamodule
 
 
 class SyntheticPairs(Dataset):
@@ -30,6 +31,7 @@ class SyntheticPairs(Dataset):
         return {"image": self.images[index], "audio": self.audio[index], "score": self.scores[index], "id": index}
 
 
+@register_datamodule("synthetic-pairs")
 class SyntheticPairsDataModule(ZooDataModule):
     """Train/val/test splits of :class:`SyntheticPairs` with distinct seeds."""
 

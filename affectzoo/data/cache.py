@@ -1,0 +1,144 @@
+"""On-disk feature cache: mel spectrograms, rendered MIDI, frozen-backbone embeddings.
+
+An entry's key is the sha256 of (content hash of the source file, the preprocessing cfg as
+canonical JSON, the encoder name and revision), so a changed file, cfg or encoder never reads a
+stale entry. Entries are written to a temporary file and renamed into place (atomic), so two
+dataloader workers computing the same entry at once both succeed and readers never see a partial
+file. Tensors are stored as safetensors (no pickle).
+
+Location: ``$AFFECTZOO_CACHE`` if set, else ``.cache/affectzoo`` in a source checkout (gitignored),
+else ``~/.cache/affectzoo``. ``affectzoo cache info|clear`` inspects and empties it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+_hash_memo: dict[tuple[str, int, int], str] = {}
+
+
+def cache_root() -> Path:
+    """The cache folder (see module docstring for how it is chosen)."""
+    env = os.environ.get("AFFECTZOO_CACHE")
+    if env:
+        return Path(env).expanduser()
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "setup.cfg").is_file() and (checkout / "affectzoo").is_dir():
+        return checkout / ".cache" / "affectzoo"
+    return Path.home() / ".cache" / "affectzoo"
+
+
+def file_sha256(path: Path) -> str:
+    """Content hash of a file, memoised per (path, size, mtime) within the process."""
+    path = Path(path)
+    stat = path.stat()
+    memo_key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if memo_key not in _hash_memo:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        _hash_memo[memo_key] = digest.hexdigest()
+    return _hash_memo[memo_key]
+
+
+def entry_key(source: Path | str | None, cfg: dict, encoder: str = "", revision: str = "") -> str:
+    """Cache key of ``source`` (a file, or any string id) processed with ``cfg`` by ``encoder@revision``."""
+    if source is not None and Path(source).is_file():
+        source_id = "file:" + file_sha256(Path(source))
+    else:
+        source_id = f"id:{source}"
+    payload = json.dumps({"source": source_id, "cfg": cfg, "encoder": encoder, "revision": revision},
+                         sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+class FeatureCache:
+    """One namespace of the cache (e.g. ``"mel"``, ``"midi-render"``, ``"emb-efficientnet_lite0"``)."""
+
+    def __init__(self, namespace: str, root: Path | str | None = None) -> None:
+        if not namespace or "/" in namespace or namespace.startswith("."):
+            raise ValueError(f"bad cache namespace {namespace!r}")
+        self.namespace = namespace
+        self.folder = Path(root or cache_root()) / namespace
+
+    def path(self, key: str, suffix: str = ".safetensors") -> Path:
+        return self.folder / key[:2] / f"{key}{suffix}"
+
+    def load(self, key: str) -> dict[str, torch.Tensor] | None:
+        """Cached tensors of ``key``, or None when absent or unreadable (then it is recomputed)."""
+        path = self.path(key)
+        if not path.is_file():
+            return None
+        try:
+            return load_file(str(path))
+        except (SafetensorError, OSError, ValueError):
+            return None
+
+    def save(self, key: str, tensors: dict[str, torch.Tensor]) -> None:
+        data = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+        _atomic_write(self.path(key), lambda tmp: save_file(data, str(tmp)))
+
+    def tensor(self, source, cfg: dict, compute: Callable[[], torch.Tensor], encoder: str = "",
+               revision: str = "") -> torch.Tensor:
+        """The cached tensor for (source, cfg, encoder), computing and storing it on a miss."""
+        key = entry_key(source, cfg, encoder, revision)
+        cached = self.load(key)
+        if cached is not None:
+            return cached["data"]
+        value = compute()
+        self.save(key, {"data": value})
+        return value
+
+    def file(self, source, cfg: dict, produce: Callable[[Path], None], suffix: str, encoder: str = "",
+             revision: str = "") -> Path:
+        """Path of a cached derived file (e.g. rendered audio); ``produce(tmp_path)`` writes it on a miss."""
+        path = self.path(entry_key(source, cfg, encoder, revision), suffix)
+        if not path.is_file():
+            _atomic_write(path, produce)
+        return path
+
+
+def cache_info(root: Path | str | None = None) -> dict[str, dict[str, int]]:
+    """Namespace -> {"entries": n, "bytes": size} for the cache at ``root``."""
+    root = Path(root or cache_root())
+    info = {}
+    if root.is_dir():
+        for namespace in sorted(p for p in root.iterdir() if p.is_dir()):
+            files = [f for f in namespace.rglob("*") if f.is_file() and not f.name.endswith(".tmp")]
+            info[namespace.name] = {"entries": len(files), "bytes": sum(f.stat().st_size for f in files)}
+    return info
+
+
+def clear_cache(namespace: str | None = None, root: Path | str | None = None) -> int:
+    """Delete one namespace (or the whole cache); returns the bytes freed."""
+    root = Path(root or cache_root())
+    targets = [root / namespace] if namespace else [p for p in root.iterdir() if p.is_dir()] if root.is_dir() else []
+    freed = 0
+    for target in targets:
+        if target.is_dir():
+            freed += sum(f.stat().st_size for f in target.rglob("*") if f.is_file())
+            shutil.rmtree(target)
+    return freed
