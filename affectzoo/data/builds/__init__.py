@@ -38,6 +38,7 @@ class BuildResult:
     label_sources: dict[str, str] = field(default_factory=dict)
     licences: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    json_files: dict[str, dict] = field(default_factory=dict)  # extra artefacts, e.g. a fitted model
 
 
 @dataclass
@@ -101,6 +102,10 @@ def build(name: str, root: Path | str, seed: int = 0, force: bool = False) -> Pa
         frame.to_csv(tmp, index=False, float_format="%.6g")
         tmp.replace(path)
         checksums[f"{table}.csv"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    for file_name, payload in result.json_files.items():
+        path = out / f"{file_name}.json"
+        path.write_text(json.dumps(payload, sort_keys=True) + "\n")
+        checksums[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
     card = {
         "name": name, "version": spec.version, "seed": seed, "description": spec.description,
         "root": str(root), "command": f"affectzoo data build {name} --root {root} --seed {seed}",
