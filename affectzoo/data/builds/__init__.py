@@ -76,7 +76,7 @@ def _get(name: str) -> _Build:
 
 def _import_builds() -> None:
     """Import the modules that register the builds (lazily: they pull in readers and renderers)."""
-    from affectzoo.data.builds import open_sets  # noqa: F401
+    from affectzoo.data.builds import open_image_va, open_music_va, open_pairs, open_palettes  # noqa: F401
 
 
 def build_dir(name: str, seed: int = 0) -> Path:
