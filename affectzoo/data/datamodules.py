@@ -1,0 +1,224 @@
+"""Registered DataModules: one per open benchmark build and one per published dataset format.
+
+All take the model's preprocessing either as ``preprocess`` (a dict like a PretrainedCfg's) or
+as ``model`` (a registered name whose cfg supplies it), so transforms never come from user code.
+Evaluation loaders shard without padding under DDP (``ZooDataModule``); batches are collated
+with :func:`collate_padded`.
+
+Use from a recipe by class path::
+
+    data:
+      class_path: affectzoo.data.datamodules.OpenPairsDataModule
+      init_args: {model: mpjudge_small, batch_size: 16}
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pandas as pd
+
+from affectzoo.data.base import ZooDataModule
+from affectzoo.data.builds import build, build_dir, load_build
+from affectzoo.data.builds.splits import SPLITS, split_groups
+from affectzoo.data.collate import collate_padded
+from affectzoo.data.datasets import MediaLoader, TableDataset
+from affectzoo.data.readers import (read_1000songs, read_bass, read_deam, read_emopia, read_emotify,
+                                    read_imemnet_c_images, read_mpd_pairs, read_oasis, read_pmemo,
+                                    read_vgmidi_pieces)
+from affectzoo.data.registry import register_datamodule
+
+
+def resolve_preprocess(preprocess: dict | None, model: str | None) -> dict:
+    """The preprocessing dict: given directly, or the registered model's ``pretrained_cfg.preprocess``."""
+    if preprocess is not None:
+        return dict(preprocess)
+    if model is not None:
+        from affectzoo import get_pretrained_cfg
+
+        return dict(get_pretrained_cfg(model).preprocess)
+    return {}
+
+
+class TableDataModule(ZooDataModule):
+    """Base: subclasses provide ``split_tables()`` -> {split: table}; media and labels are class attributes."""
+
+    media: tuple[str, ...] = ("image",)
+    labels: tuple[str, ...] = ("valence", "arousal")
+
+    def __init__(self, preprocess: dict | None = None, model: str | None = None, batch_size: int = 32,
+                 num_workers: int = 0) -> None:
+        super().__init__(batch_size=batch_size, num_workers=num_workers)
+        self.preprocess = resolve_preprocess(preprocess, model)
+
+    def split_tables(self) -> dict[str, pd.DataFrame]:
+        raise NotImplementedError
+
+    def setup(self, stage: str | None = None) -> None:
+        tables = self.split_tables()
+        self.datasets = {split: TableDataset(table, MediaLoader(self.preprocess, train=split == "train"),
+                                             self.labels, self.media) for split, table in tables.items()}
+
+    def train_dataloader(self):
+        return self._train_loader(self.datasets["train"], collate_padded)
+
+    def val_dataloader(self):
+        return self._eval_loader(self.datasets["val"], collate_padded)
+
+    def test_dataloader(self):
+        return self._eval_loader(self.datasets["test"], collate_padded)
+
+    def predict_dataloader(self):
+        return self._eval_loader(self.datasets["test"], collate_padded)
+
+
+class BuildDataModule(TableDataModule):
+    """A table of an open benchmark build, split by its ``split`` column (built on first use)."""
+
+    build_name: str = ""
+    table: str = "items"
+
+    def __init__(self, root: str = "../shared/data", seed: int = 0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.root, self.seed = root, seed
+
+    def prepare_data(self) -> None:
+        if not (build_dir(self.build_name, self.seed) / "card.json").is_file():
+            build(self.build_name, self.root, self.seed)
+
+    def filter(self, table: pd.DataFrame) -> pd.DataFrame:
+        return table
+
+    def split_tables(self) -> dict[str, pd.DataFrame]:
+        table = self.filter(load_build(self.build_name, self.seed)[self.table])
+        return {split: table[table["split"] == split] for split in SPLITS}
+
+
+@register_datamodule("open-image-va")
+class OpenImageVADataModule(BuildDataModule):
+    """Images with valence/arousal (OASIS + BASS); ``sources`` narrows to some of them."""
+
+    build_name = "open-image-va"
+
+    def __init__(self, sources: list[str] | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.sources = sources
+
+    def filter(self, table):
+        return table if self.sources is None else table[table["source"].isin(self.sources)]
+
+
+@register_datamodule("open-music-va")
+class OpenMusicVADataModule(BuildDataModule):
+    """Music with valence/arousal; ``label_types`` picks binary / continuous / proxy labels."""
+
+    build_name = "open-music-va"
+    media = ("audio",)
+
+    def __init__(self, label_types: list[str] | None = None, sources: list[str] | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.label_types, self.sources = label_types, sources
+
+    def filter(self, table):
+        if self.label_types is not None:
+            table = table[table["label_type"].isin(self.label_types)]
+        return table if self.sources is None else table[table["source"].isin(self.sources)]
+
+
+@register_datamodule("open-pairs")
+class OpenPairsDataModule(BuildDataModule):
+    """Scored music-image pairs (``image``, ``audio``/``mel``, ``score``)."""
+
+    build_name, table = "open-pairs", "pairs"
+    media, labels = ("image", "audio"), ("score",)
+
+
+class FormatDataModule(TableDataModule):
+    """A published dataset read by its reader; split by the table's ``split`` column when it has one,
+    else 80/10/10 by ``group_column`` (seeded)."""
+
+    reader: Callable[..., pd.DataFrame]
+    group_column = "id"
+
+    def __init__(self, path: str, seed: int = 0, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.path, self.seed = path, seed
+
+    def split_tables(self) -> dict[str, pd.DataFrame]:
+        table = type(self).reader(self.path)
+        if "split" not in table or not set(SPLITS) <= set(table["split"]):
+            table = table.assign(split=split_groups(table[self.group_column].tolist(), seed=self.seed))
+        return {split: table[table["split"] == split] for split in SPLITS}
+
+
+@register_datamodule("oasis")
+class OASISDataModule(FormatDataModule):
+    reader = staticmethod(lambda path: read_oasis(path, drop_missing=True))
+
+
+@register_datamodule("bass")
+class BASSDataModule(FormatDataModule):
+    reader = staticmethod(read_bass)
+
+
+@register_datamodule("imemnet-c")
+class IMEMNetCDataModule(FormatDataModule):
+    reader = staticmethod(read_imemnet_c_images)
+
+
+@register_datamodule("deam")
+class DEAMDataModule(FormatDataModule):
+    reader, media = staticmethod(read_deam), ("audio",)
+
+
+@register_datamodule("1000songs")
+class ThousandSongsDataModule(FormatDataModule):
+    reader, media = staticmethod(read_1000songs), ("audio",)
+
+
+@register_datamodule("pmemo")
+class PMEmoDataModule(FormatDataModule):
+    reader, media = staticmethod(read_pmemo), ("audio",)
+
+
+@register_datamodule("emotify")
+class EmotifyDataModule(FormatDataModule):
+    """Emotify audio with its GEMS-derived V/A proxy as ``valence``/``arousal``."""
+
+    reader, media = staticmethod(lambda path: read_emotify(path).assign(
+        valence=lambda t: t["valence_proxy"], arousal=lambda t: t["arousal_proxy"])), ("audio",)
+
+
+@register_datamodule("emopia")
+class EMOPIADataModule(FormatDataModule):
+    """EMOPIA MIDI clips rendered to audio (fluidsynth, cached), binary V/A, official splits."""
+
+    media, group_column = ("audio",), "song_id"
+
+    @staticmethod
+    def reader(path):
+        from affectzoo.data.midi import render_midi
+
+        table = read_emopia(path)
+        return table.assign(audio_path=[str(render_midi(p)) for p in table["midi_path"]])
+
+
+@register_datamodule("vgmidi")
+class VGMIDIDataModule(FormatDataModule):
+    """VGMIDI pieces rendered to audio (cached), continuous V/A, split by piece."""
+
+    media, group_column = ("audio",), "piece_id"
+
+    @staticmethod
+    def reader(path):
+        from affectzoo.data.midi import render_midi
+
+        table = read_vgmidi_pieces(path)
+        return table.assign(audio_path=[str(render_midi(p)) for p in table["midi_path"]])
+
+
+@register_datamodule("mpd")
+class MPDDataModule(FormatDataModule):
+    """MPD scored pairs (the MPJudge reference JSON) as ``image``, ``audio``/``mel``, ``score``."""
+
+    reader, media, labels = staticmethod(read_mpd_pairs), ("image", "audio"), ("score",)

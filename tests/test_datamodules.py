@@ -1,0 +1,110 @@
+"""DataModules over published formats and builds, on tiny files the tests write."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+import torch
+from PIL import Image
+
+from affectzoo.data import builds
+from affectzoo.data.builds import BuildResult, register_build
+from affectzoo.data.collate import collate_padded
+from affectzoo.data.datamodules import BuildDataModule, MPDDataModule, OASISDataModule, resolve_preprocess
+from affectzoo.data.registry import create_datamodule, list_datamodules
+
+MEL_PREPROCESS = {"sample_rate": 8000, "clip_seconds": 1.0, "image_size": 32,
+                  "mel": {"n_fft": 256, "hop_length": 128, "n_mels": 16}}
+
+
+def write_media(folder, n):
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for k in range(n):
+        Image.fromarray(rng.integers(0, 255, (40, 50, 3), dtype=np.uint8)).save(folder / f"img{k}.png")
+        seconds = 0.5 + k * 0.25  # different durations: padded to clip_seconds
+        sf.write(folder / f"clip{k}.wav", 0.3 * np.sin(np.arange(int(8000 * seconds)) * (0.05 + 0.01 * k)), 8000)
+
+
+def test_registry_lists_builds_and_formats():
+    names = list_datamodules()
+    for name in ("open-image-va", "open-music-va", "open-pairs", "oasis", "bass", "deam", "pmemo", "emopia",
+                 "vgmidi", "emotify", "imemnet-c", "mpd"):
+        assert name in names
+    with pytest.raises(KeyError, match="unknown DataModule 'oasiss'. Did you mean: oasis"):
+        create_datamodule("oasiss")
+
+
+def test_preprocess_comes_from_the_model_cfg():
+    assert resolve_preprocess(None, "test_regressor") == {"image_size": 16, "audio_features": 16}
+    assert resolve_preprocess({"image_size": 8}, "test_regressor") == {"image_size": 8}
+
+
+def test_oasis_format_datamodule(tmp_path):
+    write_media(tmp_path / "images", 0)
+    rows = [",Theme,Category,Source,Valence_mean,Valence_SD,Valence_N,Arousal_mean,Arousal_SD,Arousal_N"]
+    for k in range(10):
+        Image.new("RGB", (64, 48), (k * 20, 0, 0)).save(tmp_path / "images" / f"Theme {k}.jpg")
+        rows.append(f"I{k + 1},Theme {k}{' ' if k == 3 else ''},Object,Pixabay,{1 + k * 0.6},1,100,4,1,100")
+    (tmp_path / "OASIS.csv").write_text("\n".join(rows) + "\n")
+    dm = create_datamodule("oasis", path=str(tmp_path), preprocess={"image_size": 24}, batch_size=4)
+    assert isinstance(dm, OASISDataModule)
+    dm.setup()
+    sizes = {split: len(ds) for split, ds in dm.datasets.items()}
+    assert sizes == {"train": 8, "val": 1, "test": 1}
+    batch = next(iter(dm.train_dataloader()))
+    assert batch["image"].shape == (4, 3, 24, 24)
+    assert batch["valence"].min() >= -1 and batch["valence"].max() <= 1
+
+
+def test_mpd_datamodule_gives_images_mels_and_scores(tmp_path, monkeypatch):
+    monkeypatch.setenv("AFFECTZOO_CACHE", str(tmp_path / "cache"))
+    write_media(tmp_path / "media", 5)
+    entries = [{"image_path": str(tmp_path / "media" / f"img{k}.png"),
+                "audio_path": str(tmp_path / "media" / f"clip{k}.wav"), "score": k / 4} for k in range(5)]
+    (tmp_path / "mpd.json").write_text(json.dumps(entries))
+    dm = MPDDataModule(path=str(tmp_path / "mpd.json"), preprocess=MEL_PREPROCESS, batch_size=5, seed=1)
+    dm.setup()
+    loader = dm._eval_loader(torch.utils.data.ConcatDataset(list(dm.datasets.values())), collate_padded)
+    batch = next(iter(loader))
+    frames = 1 + 8000 // 128
+    assert batch["image"].shape == (5, 3, 32, 32) and batch["mel"].shape == (5, frames, 16)
+    assert sorted(batch["score"].tolist()) == [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+def test_collate_pads_variable_length_audio():
+    items = [{"audio": torch.ones(n), "valence": 0.5, "id": f"x{n}"} for n in (3, 5, 4)]
+    batch = collate_padded(items)
+    assert batch["audio"].shape == (3, 5) and batch["audio_lengths"].tolist() == [3, 5, 4]
+    assert batch["audio"][0, 3:].abs().sum() == 0 and batch["id"] == ["x3", "x5", "x4"]
+    assert batch["valence"].dtype == torch.float32
+
+
+def test_build_datamodule_builds_on_first_use(tmp_path, monkeypatch):
+    monkeypatch.setenv("AFFECTZOO_CACHE", str(tmp_path / "cache"))
+    write_media(tmp_path / "media", 6)
+
+    def toy(root, seed):
+        table = pd.DataFrame({"id": [f"i{k}" for k in range(6)],
+                              "image_path": [str(root / f"img{k}.png") for k in range(6)],
+                              "valence": np.linspace(-1, 1, 6), "arousal": 0.0,
+                              "split": ["train"] * 4 + ["val", "test"]})
+        return BuildResult({"items": table})
+
+    register_build("toy-images", 1, "toy")(toy)
+
+    class ToyDataModule(BuildDataModule):
+        build_name = "toy-images"
+
+    try:
+        dm = ToyDataModule(root=str(tmp_path / "media"), preprocess={"image_size": 16}, batch_size=2)
+        dm.prepare_data()
+        dm.setup()
+        assert [len(dm.datasets[s]) for s in ("train", "val", "test")] == [4, 1, 1]
+        assert next(iter(dm.val_dataloader()))["image"].shape == (1, 3, 16, 16)
+    finally:
+        builds._builds.pop("toy-images")
