@@ -1,0 +1,27 @@
+"""Affect representations: valence-arousal scales and their conversions."""
+
+from affectzoo.affect.scales import (
+    QUADRANT_SIGNS,
+    from_1_to_7,
+    from_1_to_9,
+    from_unit,
+    quadrant_signs,
+    rescale,
+    rescale_spread,
+    spread_from_1_to_7,
+    spread_from_1_to_9,
+    spread_from_unit,
+)
+
+__all__ = [
+    "QUADRANT_SIGNS",
+    "from_1_to_7",
+    "from_1_to_9",
+    "from_unit",
+    "quadrant_signs",
+    "rescale",
+    "rescale_spread",
+    "spread_from_1_to_7",
+    "spread_from_1_to_9",
+    "spread_from_unit",
+]
