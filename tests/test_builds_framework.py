@@ -65,3 +65,31 @@ def test_data_and_cache_commands(toy_build, capsys):
     assert main(["cache", "clear", "builds"]) == 0
     assert main(["cache", "info"]) == 0
     assert "(empty)" in capsys.readouterr().out
+
+
+def test_open_image_va_build_on_a_tiny_root(tmp_path, monkeypatch):
+    from PIL import Image
+
+    monkeypatch.setenv("AFFECTZOO_CACHE", str(tmp_path / "cache"))
+    root = tmp_path / "data"
+    (root / "oasis" / "images").mkdir(parents=True)
+    (root / "bass" / "images").mkdir(parents=True)
+    rows = [",Theme,Category,Source,Valence_mean,Valence_SD,Valence_N,Arousal_mean,Arousal_SD,Arousal_N"]
+    for k in range(20):
+        rows.append(f"I{k + 1},Theme {k}{' ' if k == 0 else ''},Object,Pixabay,{1 + k * 0.3},1,100,{7 - k * 0.3},1,100")
+        if k != 5:  # one image missing from the copy: left out
+            Image.new("RGB", (8, 8)).save(root / "oasis" / "images" / f"Theme {k}.jpg")
+    (root / "oasis" / "OASIS.csv").write_text("\n".join(rows) + "\n")
+    header = ("file_name,val_mean_us,aro_mean_us,val_sd_us,aro_sd_us,val_n_us,aro_n_us,val_cilo_us,val_ciup_us,"
+              "aro_cilo_us,aro_ciup_us,val_mean_ch,aro_mean_ch,val_sd_ch,aro_sd_ch,val_n_ch,aro_n_ch,val_cilo_ch,"
+              "val_ciup_ch,aro_cilo_ch,aro_ciup_ch,val_diff,aro_diff,val_bf_10,val_bf_01,aro_bf_10,aro_bf_01,"
+              "val_resid,aro_resid,black_px,white_px,keywords,source")
+    lines = [header] + [f"s{k}.png,{1 + k * 0.8},5,1,1,90,90,1,1,1,1,{1 + k * 0.8},5,1,1,100,100,1,1,1,1,0,0,"
+                        f"1 ,1 ,1 ,1 ,0 ,0 ,10 ,10 ,\"a, b\",me" for k in range(10)]
+    (root / "bass" / "BASS_data.csv").write_text("\n".join(lines) + "\n")
+    card = json.loads((builds.build("open-image-va", root, seed=0) / "card.json").read_text())
+    assert card["rows"] == {"items": 29}
+    assert card["counts"] == {"bass": {"test": 1, "train": 8, "val": 1}, "oasis": {"test": 2, "train": 15, "val": 2}}
+    items = builds.load_build("open-image-va")["items"]
+    assert items["valence"].between(-1, 1).all() and items["id"].is_unique
+    assert "oasis:I6" not in set(items["id"]), "rows without an image are left out"
