@@ -3,7 +3,7 @@
 Tensors of equal shape are stacked; tensors whose first dimension differs (waveforms of several
 durations, mel spectrograms with different frame counts) are zero-padded at the end to the longest
 and their true lengths returned as ``<key>_lengths``; numbers become tensors; anything else
-(ids, paths) stays a list.
+(ids, paths) stays a list; nested dicts are collated the same way.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ def collate_padded(items: list[dict]) -> dict:
     for key in items[0]:
         values = [item[key] for item in items]
         first = values[0]
-        if isinstance(first, torch.Tensor):
+        if isinstance(first, dict):
+            batch[key] = collate_padded(values)
+        elif isinstance(first, torch.Tensor):
             if all(v.shape == first.shape for v in values):
                 batch[key] = torch.stack(values)
             else:

@@ -22,7 +22,7 @@ from affectzoo.data.base import ZooDataModule
 from affectzoo.data.builds import build, build_dir, load_build
 from affectzoo.data.builds.splits import SPLITS, split_groups
 from affectzoo.data.collate import collate_padded
-from affectzoo.data.datasets import MediaLoader, TableDataset
+from affectzoo.data.datasets import MediaLoader, PairsWithPreferences, TableDataset
 from affectzoo.data.readers import (read_1000songs, read_bass, read_deam, read_emopia, read_emotify,
                                     read_imemnet_c_images, read_mpd_pairs, read_oasis, read_pmemo,
                                     read_vgmidi_pieces)
@@ -127,10 +127,22 @@ class OpenMusicVADataModule(BuildDataModule):
 
 @register_datamodule("open-pairs")
 class OpenPairsDataModule(BuildDataModule):
-    """Scored music-image pairs (``image``, ``audio``/``mel``, ``score``)."""
+    """Scored music-image pairs (``image``, ``audio``/``mel``, ``score``), each with a preference
+    sample under ``pref`` unless ``preferences=False`` (see ``PairsWithPreferences``)."""
 
     build_name, table = "open-pairs", "pairs"
     media, labels = ("image", "audio"), ("score",)
+
+    def __init__(self, preferences: bool = True, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.preferences = preferences
+
+    def setup(self, stage: str | None = None) -> None:
+        super().setup(stage)
+        if self.preferences:
+            prefs = load_build(self.build_name, self.seed)["preferences"]
+            self.datasets = {split: PairsWithPreferences(dataset, prefs[prefs["split"] == split])
+                             for split, dataset in self.datasets.items()}
 
 
 class FormatDataModule(TableDataModule):

@@ -30,8 +30,9 @@ class MediaLoader:
         preprocess = dict(preprocess or {})
         self.image_cfg = ImageCfg.resolve(preprocess)
         self.audio_cfg = AudioCfg.from_preprocess(preprocess)
-        self.mel = MelFrontEnd.from_cfg({"sample_rate": self.audio_cfg.sample_rate, **preprocess["mel"]}) \
-            if preprocess.get("mel") else None
+        mel_cfg = preprocess.get("mel", preprocess)  # nested {"mel": {...}} or flat n_fft/hop_length/n_mels keys
+        self.mel = MelFrontEnd.from_cfg({"sample_rate": self.audio_cfg.sample_rate, **mel_cfg}) \
+            if "n_mels" in mel_cfg else None
         self.train = train
 
     def image(self, path: str) -> torch.Tensor:
@@ -68,4 +69,42 @@ class TableDataset(Dataset):
             sample.update(self.loader.audio(row["audio_path"]))
         for label in self.labels:
             sample[label] = torch.tensor(float(row[label]))
+        return sample
+
+
+class PairsWithPreferences(Dataset):
+    """Scored music-image pairs, each returned with one preference sample under ``"pref"``.
+
+    ``preferences`` rows (``query_modality``, ``query_id``, ``preferred_id``, ``rejected_id``) are
+    cycled so every pair carries one; the sample has ``image_pos``/``image_neg``/``mel_pos``/
+    ``mel_neg`` (the query repeated on its own side) and ``query_modality``, the layout
+    ``MPJudge`` trains DPO on. Paths of the ids come from the pairs table.
+    """
+
+    def __init__(self, pairs: TableDataset, preferences: pd.DataFrame) -> None:
+        self.pairs, self.preferences = pairs, preferences.reset_index(drop=True)
+        table = pairs.table
+        self.image_paths = dict(zip(table["image_id"], table["image_path"]))
+        self.audio_paths = dict(zip(table["music_id"], table["audio_path"]))
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def _music(self, music_id: str) -> torch.Tensor:
+        return next(iter(self.pairs.loader.audio(self.audio_paths[music_id]).values()))
+
+    def __getitem__(self, index: int) -> dict:
+        sample = self.pairs[index]
+        if len(self.preferences):
+            row = self.preferences.iloc[index % len(self.preferences)]
+            if row["query_modality"] == "image":
+                image = self.pairs.loader.image(self.image_paths[row["query_id"]])
+                pref = {"image_pos": image, "image_neg": image,
+                        "mel_pos": self._music(row["preferred_id"]), "mel_neg": self._music(row["rejected_id"])}
+            else:
+                music = self._music(row["query_id"])
+                pref = {"image_pos": self.pairs.loader.image(self.image_paths[row["preferred_id"]]),
+                        "image_neg": self.pairs.loader.image(self.image_paths[row["rejected_id"]]),
+                        "mel_pos": music, "mel_neg": music}
+            sample["pref"] = {**pref, "query_modality": row["query_modality"]}
         return sample

@@ -37,7 +37,7 @@ Batch format (what a DataModule yields; every tensor already preprocessed as the
 ``pretrained_cfg.preprocess`` says)::
 
     {
-      "image": [B, 3, S, S]  paintings, normalised with image_mean / image_std,
+      "image": [B, 3, S, S]  paintings, normalised with the cfg's mean / std,
       "mel":   [B, T, n_mels] or [B, 1, T, n_mels] log-mel (official: [B, 3, H, W] spectrogram image),
       "score": [B]           perceptual-coherence score of each pair, in [0, 1],
       "pref": {              optional, P preference samples (ambiguous pairs), both directions:
@@ -592,8 +592,8 @@ class MPJudge(ZooModule):
         """Write the ``--explain`` PNG of one pair: the painting and its first- and last-layer maps overlaid."""
         maps, intensities = self.modulation_maps(image, mel)
         preprocess = self.pretrained_cfg.preprocess
-        mean = torch.tensor(preprocess.get("image_mean", [0.5] * 3)).view(3, 1, 1)
-        std = torch.tensor(preprocess.get("image_std", [0.5] * 3)).view(3, 1, 1)
+        mean = torch.tensor(preprocess.get("mean", [0.5] * 3)).view(3, 1, 1)
+        std = torch.tensor(preprocess.get("std", [0.5] * 3)).view(3, 1, 1)
         rgb = (image.reshape(3, *image.shape[-2:]).detach().cpu().float() * std + mean).clamp(0, 1)
         return write_modulation_png(path, rgb, maps, intensities)
 
@@ -704,7 +704,7 @@ def load_official_checkpoint(model_path: str | os.PathLike, music_path: str | os
 
 
 def _preprocess(image_size: int) -> dict:
-    return {"image_size": image_size, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5],
+    return {"image_size": image_size, "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5],
             "sample_rate": 16000, "clip_seconds": 15.0, "mono": True, "n_fft": 1024, "hop_length": 512,
             "n_mels": 128, "scale": "log", "center": True}
 
@@ -751,7 +751,7 @@ def mpjudge_small(**kwargs) -> MPJudge:
         "description": "MPJudge as in the authors' public code (width 1024, LayerNorm + AdaIN blocks, "
                        "spectrogram-image music encoder, raw head output)",
         "paper": PAPER,
-        "preprocess": {"image_size": 256, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5],
+        "preprocess": {"image_size": 256, "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5],
                        "music_input": "mel spectrogram rendered as an RGB PNG (rendering not in the public code), "
                                       "resized to 256x256, normalised with mean=std=0.5",
                        "spectrogram_size": 256, "spectrogram_mean": [0.5, 0.5, 0.5],

@@ -1,0 +1,37 @@
+"""Adapters to encoders whose weights exist offline, shared by the models of the zoo.
+
+- :func:`timm_image_encoder`: any timm image architecture by name as a frozen feature extractor;
+  ImageNet weights where a package carries them (EfficientNet-Lite0), otherwise random init and
+  ``cfg["pretrained"] = False``. :func:`efficientnet_lite0` is the packaged-weights shortcut.
+- :class:`SampleCNN`: the 3^9 raw-waveform CNN of Lee et al. (59,049 samples at 22,050 Hz ->
+  512-d), trained from scratch.
+- :class:`MusicnnMTT`: a PyTorch port of musicnn's MagnaTagATune tagger, loaded from the TF1
+  checkpoint in the ``musicnn`` package by :func:`read_tf1_checkpoint` (no TensorFlow).
+
+Every pretrained encoder carries a ``cfg`` dict: preprocessing, output size, and where its
+weights came from. Missing weight packages raise :class:`~affectzoo.errors.CheckpointError`
+with the pip command that installs them.
+"""
+
+from affectzoo.backbones.efficientnet_lite0 import efficientnet_lite0, lite0_state_dict, lite0_weights_path
+from affectzoo.backbones.musicnn import MTT_TAGS, MusicnnLogMel, MusicnnMTT, musicnn_checkpoint_prefix
+from affectzoo.backbones.samplecnn import SampleCNN
+from affectzoo.backbones.tf1_checkpoint import TensorEntry, read_tf1_checkpoint, read_tf1_index
+from affectzoo.backbones.timm_image import PAPER_IMAGE_BACKBONES, ImageEncoder, timm_image_encoder
+
+__all__ = [
+    "MTT_TAGS",
+    "PAPER_IMAGE_BACKBONES",
+    "ImageEncoder",
+    "MusicnnLogMel",
+    "MusicnnMTT",
+    "SampleCNN",
+    "TensorEntry",
+    "efficientnet_lite0",
+    "lite0_state_dict",
+    "lite0_weights_path",
+    "musicnn_checkpoint_prefix",
+    "read_tf1_checkpoint",
+    "read_tf1_index",
+    "timm_image_encoder",
+]
