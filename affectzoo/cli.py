@@ -68,6 +68,13 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("--name", metavar="ARCH.TAG",
                    help="registered name the weights belong to (its cfg fills the card's description, outputs, ...)")
     p.add_argument("--recipe", default="", help="the recipe command that trained the weights (for the card)")
+    p.add_argument("--training-data", default="", help="what the weights were trained on, with labels")
+    p.add_argument("--held-out", default="", help="what was held out for validation and testing")
+    p.add_argument("--license", default="", help="licence of the weights (follows the training data)")
+    p.add_argument("--metrics-csv", metavar="METRICS.CSV",
+                   help="metrics.csv of an `affectzoo test` run (CSVLogger); its test/* values go into the card")
+    p.add_argument("--dataset", default="", help="dataset name the --metrics-csv values were measured on")
+    p.add_argument("--metrics-command", default="", help="the command that produced --metrics-csv")
     p.add_argument("--index", action="store_true", help="also add the checkpoint to checkpoints/index.json")
     p.add_argument("--recommended-for", metavar="FAMILY", help="make it the family's load() default (with --index)")
 
@@ -136,10 +143,27 @@ def _cmd_info(args) -> int:
     return 0
 
 
+def test_metrics_from_csv(path: Path) -> dict[str, float]:
+    """The ``test/*`` values a CSVLogger wrote during ``affectzoo test`` (prefix dropped)."""
+    import csv
+
+    rows = [row for row in csv.DictReader(path.open()) if any(k.startswith("test/") and v for k, v in row.items())]
+    if not rows:
+        raise SystemExit(f"{path}: no test/* metrics in this file (run `affectzoo test` with a CSVLogger)")
+    return {k[len("test/"):]: round(float(v), 6) for k, v in rows[-1].items() if k.startswith("test/") and v}
+
+
 def _cmd_export(args) -> int:
     from affectzoo import _hub, _index
 
-    folder = _hub.export_lightning_checkpoint(args.checkpoint, args.out, name=args.name, recipe=args.recipe)
+    updates = {"recipe": args.recipe, "training_data": args.training_data, "held_out": args.held_out,
+               "license": args.license}
+    if args.metrics_csv:
+        if not (args.dataset and args.metrics_command):
+            raise SystemExit("--metrics-csv needs --dataset and --metrics-command (the card says how numbers were made)")
+        updates["metrics"] = {args.dataset: test_metrics_from_csv(Path(args.metrics_csv))}
+        updates["metric_commands"] = {args.dataset: args.metrics_command}
+    folder = _hub.export_lightning_checkpoint(args.checkpoint, args.out, name=args.name, **updates)
     config = _hub.read_config(folder)
     cfg = _hub.PretrainedCfg.from_dict(config["pretrained_cfg"])
     print(f"wrote {folder}  sha256 {cfg.sha256}  {cfg.file_size} bytes  {cfg.num_params} parameters")

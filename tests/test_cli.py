@@ -86,3 +86,18 @@ def test_wandb_logger_runs_offline_by_default(tmp_path):
         "logger": [{"class_path": "affectzoo.loggers.WandbLogger", "init_args": {"save_dir": str(tmp_path)}}]})
     run_cli("fit", "--config", str(recipe), cwd=tmp_path, env={"WANDB_MODE": "", "WANDB_SILENT": "true"})
     assert list(tmp_path.glob("wandb/offline-run-*")), "an offline wandb run was written"
+
+
+def test_export_records_test_metrics_from_a_csv(tmp_path, trained_ckpt, capsys):
+    metrics = tmp_path / "metrics.csv"
+    metrics.write_text("epoch,step,test/srcc,test/mae,val/srcc\n0,0,,,0.1\n0,4,0.625,0.0625,\n")
+    assert main(["export", str(trained_ckpt), "--out", str(tmp_path / "ck"), "--name", "test_regressor.synthetic",
+                 "--metrics-csv", str(metrics), "--dataset", "synthetic", "--metrics-command", "affectzoo test X",
+                 "--training-data", "synthetic pairs", "--license", "CC0"]) == 0
+    import affectzoo
+
+    cfg = affectzoo.load(tmp_path / "ck").pretrained_cfg
+    assert cfg.metrics == {"synthetic": {"srcc": 0.625, "mae": 0.0625}}
+    assert cfg.metric_commands == {"synthetic": "affectzoo test X"} and cfg.license == "CC0"
+    card = (tmp_path / "ck" / "README.md").read_text()
+    assert "| srcc | 0.6250 |" in card and "Reproduce: `affectzoo test X`" in card
