@@ -108,3 +108,28 @@ def test_build_datamodule_builds_on_first_use(tmp_path, monkeypatch):
         assert next(iter(dm.val_dataloader()))["image"].shape == (1, 3, 16, 16)
     finally:
         builds._builds.pop("toy-images")
+
+
+def test_open_palettes_datamodule_gives_lab_palette_targets(tmp_path, monkeypatch):
+    from affectzoo.affect.color import hex_to_lab
+    from affectzoo.data.datamodules import OpenPalettesDataModule
+
+    monkeypatch.setenv("AFFECTZOO_CACHE", str(tmp_path / "cache"))
+    write_media(tmp_path / "media", 3)
+    hexes = [["#ff0000", "#00ff00", "#0000ff", "#ffffff", "#000000"], ["#112233"] * 5]
+
+    def toy(root, seed):
+        music = pd.DataFrame({"id": ["m0", "m1", "m2"], "audio_path": [str(root / f"clip{k}.wav") for k in range(3)],
+                              "valence": [0.1, 0.2, 0.3], "arousal": 0.0, "split": ["train", "val", "test"]})
+        palettes = pd.DataFrame({"palette_id": [0, 1], **{f"hex_{i}": [h[i] for h in hexes] for i in range(5)}})
+        matches = pd.DataFrame({"music_id": [m for m in ("m0", "m1", "m2") for _ in range(2)],
+                                "rank": [2, 1] * 3, "palette_id": [0, 1] * 3})
+        return BuildResult({"music": music, "palettes": palettes, "matches": matches})
+
+    monkeypatch.setitem(builds._builds, "open-palettes", builds._Build("open-palettes", 1, "toy", toy))
+    dm = OpenPalettesDataModule(root=str(tmp_path / "media"), preprocess={"sample_rate": 8000, "clip_seconds": 1.0})
+    dm.prepare_data()
+    dm.setup()
+    sample = dm.datasets["val"][0]
+    assert sample["candidates"].shape == (2, 5, 3) and sample["audio"].shape == (8000,)
+    torch.testing.assert_close(sample["palette"], hex_to_lab(hexes[1]).float(), msg="rank 1 comes first")

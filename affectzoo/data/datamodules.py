@@ -18,11 +18,14 @@ from typing import Callable
 
 import pandas as pd
 
+import torch
+
+from affectzoo.affect.color import hex_to_lab
 from affectzoo.data.base import ZooDataModule
 from affectzoo.data.builds import build, build_dir, load_build
 from affectzoo.data.builds.splits import SPLITS, split_groups
 from affectzoo.data.collate import collate_padded
-from affectzoo.data.datasets import MediaLoader, PairsWithPreferences, TableDataset
+from affectzoo.data.datasets import MediaLoader, PairsWithPreferences, TableDataset, WithTargets
 from affectzoo.data.readers import (read_1000songs, read_bass, read_deam, read_emopia, read_emotify,
                                     read_imemnet_c_images, read_mpd_pairs, read_oasis, read_pmemo,
                                     read_vgmidi_pieces)
@@ -143,6 +146,26 @@ class OpenPairsDataModule(BuildDataModule):
             prefs = load_build(self.build_name, self.seed)["preferences"]
             self.datasets = {split: PairsWithPreferences(dataset, prefs[prefs["split"] == split])
                              for split, dataset in self.datasets.items()}
+
+
+@register_datamodule("open-palettes")
+class OpenPalettesDataModule(BuildDataModule):
+    """Music (``audio``/``mel``, ``valence``, ``arousal``) with palette targets in CIELab:
+    ``palette`` [5, 3] (the best match) and ``candidates`` [K, 5, 3] (the top-K matches, best first)."""
+
+    build_name, table = "open-palettes", "music"
+    media = ("audio",)
+
+    def setup(self, stage: str | None = None) -> None:
+        super().setup(stage)
+        tables = load_build(self.build_name, self.seed)
+        palettes = tables["palettes"].set_index("palette_id")
+        hex_columns = [c for c in palettes.columns if c.startswith("hex_")]
+        lab = {pid: hex_to_lab(list(row)) for pid, row in zip(palettes.index, palettes[hex_columns].values)}
+        ranked = tables["matches"].sort_values(["music_id", "rank"])
+        candidates = {mid: torch.stack([lab[p] for p in group["palette_id"]]).float()
+                      for mid, group in ranked.groupby("music_id")}
+        self.datasets = {split: WithTargets(ds, {"candidates": candidates}) for split, ds in self.datasets.items()}
 
 
 class FormatDataModule(TableDataModule):

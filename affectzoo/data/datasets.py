@@ -108,3 +108,24 @@ class PairsWithPreferences(Dataset):
                         "mel_pos": music, "mel_neg": music}
             sample["pref"] = {**pref, "query_modality": row["query_modality"]}
         return sample
+
+
+class WithTargets(Dataset):
+    """A TableDataset whose samples also carry per-id tensors (``targets[name][id]``).
+
+    Used for palette targets: ``candidates`` [K, 5, 3] Lab palettes, and ``palette`` = the first.
+    """
+
+    def __init__(self, dataset: TableDataset, targets: dict[str, dict[str, torch.Tensor]]) -> None:
+        self.dataset, self.targets = dataset, targets
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> dict:
+        sample = self.dataset[index]
+        for name, by_id in self.targets.items():
+            sample[name] = by_id[sample["id"]]
+        if "candidates" in sample:
+            sample["palette"] = sample["candidates"][0]
+        return sample
