@@ -126,6 +126,7 @@ def test_open_palettes_datamodule_gives_lab_palette_targets(tmp_path, monkeypatc
                                 "rank": [2, 1] * 3, "palette_id": [0, 1] * 3})
         return BuildResult({"music": music, "palettes": palettes, "matches": matches})
 
+    builds.list_builds()  # register the real builds first, so the toy replaces them for this test only
     monkeypatch.setitem(builds._builds, "open-palettes", builds._Build("open-palettes", 1, "toy", toy))
     dm = OpenPalettesDataModule(root=str(tmp_path / "media"), preprocess={"sample_rate": 8000, "clip_seconds": 1.0})
     dm.prepare_data()

@@ -1,4 +1,4 @@
-"""Affect representations: valence-arousal scales and their conversions."""
+"""Affect representations. Re-exports the valence-arousal scale conversions of ``affectzoo.affect.scales``."""
 
 from affectzoo.affect.scales import (
     QUADRANT_SIGNS,

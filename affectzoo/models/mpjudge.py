@@ -83,7 +83,7 @@ import math
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -91,6 +91,7 @@ from torch import Tensor, nn
 from torchmetrics import MeanMetric, MetricCollection
 
 from affectzoo._registry import register_model
+from affectzoo.data.cache import FeatureCache
 from affectzoo.errors import CheckpointError, InputError
 from affectzoo.layers.man import MAN
 from affectzoo.losses.dpo import dpo_loss
@@ -98,8 +99,12 @@ from affectzoo.metrics import MAE, PLCC, SRCC, ThresholdAccuracy
 from affectzoo.models.base import ZooModule
 
 FUSIONS = ("none", "concat", "cross_attention", "man")
-VARIANTS = ("paper", "official")
+VARIANTS = ("paper", "official", "lite0")
 QUERY_MODALITIES = ("music", "image")
+#: Total stride of EfficientNet-Lite0: one token per 32 x 32 px cell of the painting.
+LITE0_STRIDE = 32
+#: Batch key of paintings -> key of their precomputed backbone tokens (lite0), which wins when both are given.
+TOKEN_KEYS = {"image": "image_tokens", "image_pos": "image_tokens_pos", "image_neg": "image_tokens_neg"}
 PAPER = ('Jiang et al., "MPJudge: Towards Perceptual Assessment of Music-Induced Paintings", AAAI 2026 '
          "(arXiv:2511.07137); reference code github.com/Erinqi/MPJudge")
 
@@ -108,10 +113,16 @@ PAPER = ('Jiang et al., "MPJudge: Towards Perceptual Assessment of Music-Induced
 
 
 class MelEncoder(nn.Module):
-    """Paper music encoder: log-mel ``[B, 1, T, F]`` -> tokens ``[B, T'F', d]`` and their mean ``y`` ``[B, d]``."""
+    """Paper music encoder: log-mel ``[B, 1, T, F]`` -> tokens ``[B, T'F', d]`` and their mean ``y`` ``[B, d]``.
 
-    def __init__(self, width: int, channels: Sequence[int] = (64, 128, 256, 512), kernel: int = 3) -> None:
+    ``pool`` (time, frequency) average-pools the mel before the first conv; ``(1, 1)`` (the paper)
+    leaves it as it is, ``(2, 1)`` halves the frames and with them the cost of every conv block.
+    """
+
+    def __init__(self, width: int, channels: Sequence[int] = (64, 128, 256, 512), kernel: int = 3,
+                 pool: Sequence[int] = (1, 1)) -> None:
         super().__init__()
+        self.pool = nn.AvgPool2d(tuple(pool)) if tuple(pool) != (1, 1) else nn.Identity()
         layers: list[nn.Module] = []
         in_channels = 1
         for out_channels in channels:
@@ -122,7 +133,7 @@ class MelEncoder(nn.Module):
         self.proj = nn.Linear(in_channels, width)
 
     def forward(self, mel: Tensor) -> tuple[Tensor, Tensor]:
-        tokens = self.proj(self.convs(mel).flatten(2).transpose(1, 2))
+        tokens = self.proj(self.convs(self.pool(mel)).flatten(2).transpose(1, 2))
         return tokens, tokens.mean(dim=1)
 
 
@@ -158,13 +169,19 @@ class PaintingBlock(nn.Module):
 
 
 class PaintingEncoder(nn.Module):
-    """Paper painting encoder: ViT over ``[B, 3, S, S]`` with music fusion -> (score ``[B]`` in [0, 1], intensities)."""
+    """Paper painting encoder: ViT over ``[B, 3, S, S]`` with music fusion -> (score ``[B]`` in [0, 1], intensities).
+
+    With ``token_channels`` the input is instead one feature vector per patch, ``[B, N, C]`` with
+    ``N = (image_size / patch_size)^2`` (a frozen backbone's feature map), and ``patch_embed`` is a
+    Linear ``C -> width``: the same linear patch embedding, applied to features instead of pixels.
+    """
 
     def __init__(self, image_size: int, patch_size: int, width: int, depth: int, heads: int, mlp_ratio: float,
-                 fusion: str) -> None:
+                 fusion: str, token_channels: int | None = None) -> None:
         super().__init__()
         self.fusion = fusion
-        self.patch_embed = nn.Conv2d(3, width, kernel_size=patch_size, stride=patch_size)
+        self.patch_embed = (nn.Linear(token_channels, width) if token_channels
+                            else nn.Conv2d(3, width, kernel_size=patch_size, stride=patch_size))
         self.pos_embed = nn.Parameter(torch.zeros(1, (image_size // patch_size) ** 2, width))
         nn.init.trunc_normal_(self.pos_embed, std=0.02)
         self.blocks = nn.ModuleList(PaintingBlock(width, heads, mlp_ratio, fusion) for _ in range(depth))
@@ -174,7 +191,8 @@ class PaintingEncoder(nn.Module):
     def forward(self, image: Tensor, music_tokens: Tensor | None, y: Tensor | None,
                 ord: float = 1.0) -> tuple[Tensor, Tensor | None]:
         """-> (score ``[B]``, per-layer per-token modulation intensity ``[B, L, N]`` or None without MAN)."""
-        x = self.patch_embed(image).flatten(2).transpose(1, 2) + self.pos_embed
+        x = self.patch_embed(image) if image.ndim == 3 else self.patch_embed(image).flatten(2).transpose(1, 2)
+        x = x + self.pos_embed
         intensities = []
         for block in self.blocks:
             x, intensity = block(x, music_tokens, y, ord)
@@ -257,18 +275,25 @@ class OfficialPaintingEncoder(nn.Module):
 
 
 class MPJudgeNet(nn.Module):
-    """Music encoder + painting encoder; ``forward(image, music) -> [B]``. Inputs are already shape-checked."""
+    """Music encoder + painting encoder; ``forward(image, music) -> [B]``. Inputs are already shape-checked.
+
+    ``image`` is what the painting encoder reads: pixels ``[B, 3, S, S]``, or for the lite0 variant
+    the frozen backbone's tokens ``[B, N, token_channels]`` (the backbone itself lives in
+    :class:`MPJudge`, outside this trainable network and its DPO reference copy).
+    """
 
     def __init__(self, variant: str, image_size: int, patch_size: int, width: int, depth: int, heads: int,
-                 mlp_ratio: float, fusion: str, music_channels: Sequence[int], music_kernel: int) -> None:
+                 mlp_ratio: float, fusion: str, music_channels: Sequence[int], music_kernel: int,
+                 music_pool: Sequence[int] = (1, 1), token_channels: int | None = None) -> None:
         super().__init__()
         self.music: nn.Module | None
         if variant == "official":
             self.music = OfficialMusicEncoder(width)
             self.painting = OfficialPaintingEncoder(image_size, patch_size, width, depth, heads)
         else:
-            self.music = MelEncoder(width, music_channels, music_kernel) if fusion != "none" else None
-            self.painting = PaintingEncoder(image_size, patch_size, width, depth, heads, mlp_ratio, fusion)
+            self.music = MelEncoder(width, music_channels, music_kernel, music_pool) if fusion != "none" else None
+            self.painting = PaintingEncoder(image_size, patch_size, width, depth, heads, mlp_ratio, fusion,
+                                            token_channels if variant == "lite0" else None)
 
     def encode_music(self, music: Tensor) -> tuple[Tensor | None, Tensor | None]:
         """-> (music tokens ``[B, M, d]``, music vector ``y`` ``[B, d]``); (None, None) for the painting-only model."""
@@ -291,20 +316,27 @@ class MPJudgeNet(nn.Module):
 class MPJudge(ZooModule):
     """MPJudge scorer, trainer and explainer (see the module docstring for the batch format).
 
-    Architecture args: ``variant`` (``"paper"`` or ``"official"``), ``image_size``, ``patch_size``,
-    ``width``, ``depth``, ``heads``, ``mlp_ratio``, ``fusion`` (one of :data:`FUSIONS`; the official
-    variant has only ``"man"``, its AdaIN), ``n_mels`` (checked on input), ``music_channels`` and
-    ``music_kernel`` (paper music encoder). The official variant ignores ``mlp_ratio``, ``n_mels``,
-    ``music_channels`` and ``music_kernel`` (its shapes are fixed by the reference code).
+    Architecture args: ``variant`` (one of :data:`VARIANTS`), ``image_size``, ``patch_size`` (lite0:
+    the backbone's stride, 32), ``width``, ``depth``, ``heads``, ``mlp_ratio``, ``fusion`` (one of
+    :data:`FUSIONS`; the official variant has only ``"man"``, its AdaIN), ``n_mels`` (checked on
+    input), ``music_channels``, ``music_kernel`` and ``music_pool`` (paper music encoder; ``music_pool``
+    is the (time, frequency) average pooling of the mel before the first conv). The official variant
+    ignores ``mlp_ratio``, ``n_mels``, ``music_channels``, ``music_kernel`` and ``music_pool`` (its
+    shapes are fixed by the reference code).
+
+    The lite0 variant also holds :attr:`backbone`, the frozen ImageNet EfficientNet-Lite0: outside
+    :attr:`net`, so the optimiser and the DPO reference copy never see it, and once in
+    ``state_dict()`` (``backbone.model.*``), so checkpoints carry it and load it strictly.
 
     Training args: ``lr``, ``weight_decay`` (Adam), ``lambda_reg``, ``lambda_dpo``, ``use_dpo``,
-    ``dpo_beta``, ``reference_checkpoint`` (a saved MPJudge to use as the DPO reference instead of
-    a copy of this model) and ``acc_threshold`` (of the ACC metric).
+    ``dpo_beta``, ``reference_checkpoint`` (a saved MPJudge of the same variant to use as the DPO
+    reference instead of a copy of this model) and ``acc_threshold`` (of the ACC metric).
     """
 
     def __init__(self, variant: str = "paper", image_size: int = 256, patch_size: int = 16, width: int = 512,
                  depth: int = 12, heads: int = 8, mlp_ratio: float = 4.0, fusion: str = "man", n_mels: int = 128,
                  music_channels: tuple[int, ...] = (64, 128, 256, 512), music_kernel: int = 3,
+                 music_pool: tuple[int, int] = (1, 1),
                  lr: float = 1e-5, weight_decay: float = 0.05, lambda_reg: float = 1.0, lambda_dpo: float = 0.5,
                  use_dpo: bool = True, dpo_beta: float = 1.0, reference_checkpoint: str | None = None,
                  acc_threshold: float = 0.5) -> None:
@@ -316,14 +348,21 @@ class MPJudge(ZooModule):
             raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion!r}")
         if variant == "official" and fusion != "man":
             raise ValueError("the official variant fuses music only by its AdaIN: use fusion='man'")
+        if variant == "lite0" and patch_size != LITE0_STRIDE:
+            raise ValueError(f"the lite0 variant's patches are the {LITE0_STRIDE}-px cells of its backbone's "
+                             f"feature map: use patch_size={LITE0_STRIDE}")
         if image_size % patch_size:
             raise ValueError(f"image_size {image_size} is not a multiple of patch_size {patch_size}")
         if width % heads:
             raise ValueError(f"width {width} is not divisible by heads {heads}")
         if not music_channels:
             raise ValueError("music_channels needs at least one conv block")
+        if len(music_pool) != 2 or min(music_pool) < 1:
+            raise ValueError(f"music_pool must be two positive integers (time, frequency), got {music_pool!r}")
+        self.backbone = _lite0_backbone() if variant == "lite0" else None
         self.net = MPJudgeNet(variant, image_size, patch_size, width, depth, heads, mlp_ratio, fusion,
-                              tuple(music_channels), music_kernel)
+                              tuple(music_channels), music_kernel, tuple(music_pool),
+                              None if self.backbone is None else self.backbone.num_features)
         scored = MetricCollection({"srcc": SRCC(), "plcc": PLCC(), "mae": MAE(),
                                    "acc": ThresholdAccuracy(acc_threshold)})
         preference = MetricCollection({"pref_acc": MeanMetric(), "pref_acc_music_query": MeanMetric(),
@@ -337,8 +376,15 @@ class MPJudge(ZooModule):
 
     @property
     def grid(self) -> int:
-        """Patches per side of the painting."""
+        """Patches per side of the painting (lite0: cells per side of the backbone's feature map)."""
         return self.hparams.image_size // self.hparams.patch_size
+
+    @property
+    def token_shape(self) -> tuple[int, int]:
+        """Shape ``(N, C)`` of one painting's backbone tokens (lite0 only)."""
+        if self.backbone is None:
+            raise ValueError(f"backbone tokens belong to the lite0 variant; this model is {self.hparams.variant!r}")
+        return self.grid ** 2, self.backbone.num_features
 
     @property
     def has_modulation(self) -> bool:
@@ -351,6 +397,64 @@ class MPJudge(ZooModule):
             got = tuple(image.shape) if isinstance(image, Tensor) else type(image).__name__
             raise InputError(name, f"expected paintings as a tensor [B, 3, {size}, {size}], got {got}")
         return image
+
+    def _are_tokens(self, paintings) -> bool:
+        return (self.backbone is not None and isinstance(paintings, Tensor) and paintings.ndim == 3
+                and tuple(paintings.shape[1:]) == self.token_shape)
+
+    def _check_paintings(self, paintings, name: str = "image") -> Tensor:
+        """Paintings as pixels ``[B, 3, S, S]`` or, for the lite0 variant, as backbone tokens ``[B, N, C]``."""
+        if self._are_tokens(paintings):
+            return paintings
+        if self.backbone is None or isinstance(paintings, Tensor) and paintings.ndim == 4:
+            return self._check_image(paintings, name)
+        size, (n, c) = self.hparams.image_size, self.token_shape
+        got = tuple(paintings.shape) if isinstance(paintings, Tensor) else type(paintings).__name__
+        raise InputError(name, f"expected paintings as a tensor [B, 3, {size}, {size}] or backbone tokens "
+                               f"[B, {n}, {c}], got {got}")
+
+    def _painting_batch(self, paintings, name: str = "images") -> Tensor:
+        """Like :meth:`_check_paintings`, also accepting one painting (``[3, S, S]``; lite0 tokens ``[N, C]``)."""
+        if isinstance(paintings, Tensor) and (paintings.ndim == 3 and not self._are_tokens(paintings)
+                                              or paintings.ndim == 2 and self.backbone is not None):
+            paintings = paintings.unsqueeze(0)
+        return self._check_paintings(paintings, name)
+
+    def _encode_paintings(self, paintings: Tensor) -> Tensor:
+        """What the network reads from checked paintings: the pixels, or (lite0) their backbone tokens."""
+        return self.image_tokens(paintings) if self.backbone is not None and paintings.ndim == 4 else paintings
+
+    def image_tokens(self, images: Tensor) -> Tensor:
+        """The frozen backbone's tokens ``[B, N, C]`` of paintings ``[B, 3, S, S]`` (lite0; no gradient).
+
+        Token ``i * grid + j`` is the feature vector of the painting's cell (row i, column j). A data
+        pipeline may compute them once per painting (:meth:`cached_image_tokens`) and pass them as
+        ``image_tokens``; they are returned on the model's device.
+        """
+        if self.backbone is None:
+            raise ValueError(f"image_tokens needs the lite0 variant's backbone; this model is {self.hparams.variant!r}")
+        images = self._check_image(images, "images")
+        with torch.no_grad():
+            return self.backbone(images.to(self.device)).flatten(2).transpose(1, 2)
+
+    @property
+    def image_tokens_cfg(self) -> dict:
+        """Everything a painting's tokens depend on besides its file: the feature cache key's cfg."""
+        preprocess = self.pretrained_cfg.preprocess
+        return {"backbone": self.backbone.cfg["name"], "weights": self.backbone.cfg["weights"],
+                "image_size": self.hparams.image_size,
+                **{k: preprocess[k] for k in ("mean", "std", "crop_pct", "interpolation") if k in preprocess}}
+
+    def cached_image_tokens(self, path: str | os.PathLike, load: Callable[[], Tensor]) -> Tensor:
+        """Tokens ``[N, C]`` (CPU) of the painting file ``path``, from the feature cache.
+
+        ``load()`` returns the painting's preprocessed pixels ``[3, S, S]``; it is called only on a
+        cache miss. The entry is keyed by the file's content hash, :attr:`image_tokens_cfg` and the
+        backbone name, in the cache namespace ``emb-<backbone>-tokens``.
+        """
+        cfg = self.image_tokens_cfg
+        return FeatureCache(f"emb-{cfg['backbone']}-tokens").tensor(
+            path, cfg, lambda: self.image_tokens(load()[None])[0].cpu(), encoder=cfg["backbone"])
 
     def _check_music(self, music, name: str = "mel") -> Tensor:
         """Music batch as the encoder takes it: ``[B, 1, T, n_mels]`` (paper) or ``[B, 3, H, W]`` (official)."""
@@ -375,8 +479,12 @@ class MPJudge(ZooModule):
         return self._check_music(music, name)
 
     def forward(self, image: Tensor, mel: Tensor) -> Tensor:
-        """Scores ``[B]`` of the pairs ``(image[i], mel[i])`` (sigmoid; official: raw head output)."""
-        return self.net(self._check_image(image), self._check_music(mel))
+        """Scores ``[B]`` of the pairs ``(image[i], mel[i])`` (sigmoid; official: raw head output).
+
+        ``image``: pixels ``[B, 3, S, S]``; the lite0 variant also takes its backbone tokens ``[B, N, C]``
+        (:meth:`image_tokens`) and then skips the backbone.
+        """
+        return self.net(self._encode_paintings(self._check_paintings(image)), self._check_music(mel))
 
     # ------------------------------------------------------------------------------ training
 
@@ -384,14 +492,28 @@ class MPJudge(ZooModule):
     def dpo_active(self) -> bool:
         return bool(self.hparams.use_dpo) and self.hparams.lambda_dpo > 0
 
+    @staticmethod
+    def _batch_paintings(batch: Mapping, key: str, where: str = "batch") -> Tensor:
+        """``batch[key]``'s paintings: its precomputed tokens (:data:`TOKEN_KEYS`) when given, else its pixels."""
+        paintings = batch.get(TOKEN_KEYS[key], batch.get(key))
+        if paintings is None:
+            raise InputError(where, f"lacks {key!r} (or {TOKEN_KEYS[key]!r})")
+        return paintings
+
     def _preferences(self, batch: Mapping) -> dict | None:
-        """The batch's checked preference part, or None when it has none (or an empty one)."""
+        """The batch's checked preference part, or None when it has none (or an empty one).
+
+        Its paintings come back under ``image_pos`` / ``image_neg``, whether pixels or tokens.
+        """
         pref = batch.get("pref")
         if pref is None:
             return None
-        missing = [k for k in ("image_pos", "image_neg", "mel_pos", "mel_neg", "query_modality") if k not in pref]
+        images = {k: pref.get(TOKEN_KEYS[k], pref.get(k)) for k in ("image_pos", "image_neg")}
+        missing = [f"{k} (or {TOKEN_KEYS[k]})" for k, v in images.items() if v is None]
+        missing += [k for k in ("mel_pos", "mel_neg", "query_modality") if k not in pref]
         if missing:
             raise InputError("batch['pref']", f"lacks {missing}")
+        pref = {**pref, **images}
         if len(pref["image_pos"]) == 0:
             return None
         queries = list(pref["query_modality"])
@@ -402,19 +524,29 @@ class MPJudge(ZooModule):
                              f"got {len(queries)} values" + (f" including {bad}" if bad else ""))
         return {**pref, "query_modality": queries}
 
-    def _score_many(self, net: nn.Module, images: list[Tensor], music: list[Tensor]) -> list[Tensor]:
-        """Score several pair batches in one forward (one BatchNorm batch); returns one score tensor per batch."""
-        images = [self._check_image(x, f"batch image #{i}") for i, x in enumerate(images)]
+    def _net_inputs(self, paintings: list, music: list) -> tuple[list[Tensor], list[Tensor]]:
+        """Check several pair batches and turn them into network inputs (lite0 pixels -> tokens, once)."""
+        paintings = [self._encode_paintings(self._check_paintings(x, f"batch image #{i}"))
+                     for i, x in enumerate(paintings)]
         music = [self._check_music(m, f"batch mel #{i}") for i, m in enumerate(music)]
-        scores = net(torch.cat(images), torch.cat(music))
-        return list(scores.split([len(x) for x in images]))
+        return paintings, music
+
+    @staticmethod
+    def _score_many(net: nn.Module, paintings: list[Tensor], music: list[Tensor]) -> list[Tensor]:
+        """Score several network-ready pair batches in one forward (one BatchNorm batch); one tensor per batch."""
+        scores = net(torch.cat(paintings), torch.cat(music))
+        return list(scores.split([len(x) for x in paintings]))
 
     def reference_net(self) -> MPJudgeNet:
-        """The frozen DPO reference: a loaded checkpoint's network, or a copy of this one taken on first use."""
+        """The frozen DPO reference: a loaded checkpoint's network, or a copy of this one taken on first use.
+
+        It reads the same network inputs as :attr:`net`; for the lite0 variant that is the tokens of
+        this model's frozen backbone, computed once for both.
+        """
         reference = self._reference
         if reference is None:
             if self.hparams.reference_checkpoint:
-                reference = _load_reference(self.hparams.reference_checkpoint)
+                reference = _load_reference(self.hparams.reference_checkpoint, self.hparams.variant)
             else:
                 reference = copy.deepcopy(self.net)
             reference.requires_grad_(False).eval()
@@ -430,13 +562,14 @@ class MPJudge(ZooModule):
                                       "nothing to train on")
         # take the reference before this step's forward moves the BatchNorm running statistics
         reference = self.reference_net() if pref is not None else None
-        images, music = [], []
+        paintings, music = [], []
         if scored:
-            images.append(batch["image"]), music.append(batch["mel"])
+            paintings.append(self._batch_paintings(batch, "image")), music.append(batch["mel"])
         if pref is not None:
-            images += [pref["image_pos"], pref["image_neg"]]
+            paintings += [pref["image_pos"], pref["image_neg"]]
             music += [pref["mel_pos"], pref["mel_neg"]]
-        outputs = self._score_many(self.net, images, music)
+        paintings, music = self._net_inputs(paintings, music)
+        outputs = self._score_many(self.net, paintings, music)
         losses: dict[str, Tensor] = {}
         total = outputs[0].new_zeros(())
         if scored:
@@ -446,7 +579,7 @@ class MPJudge(ZooModule):
         if reference is not None:
             pos, neg = outputs
             with torch.no_grad():
-                ref_pos, ref_neg = self._score_many(reference, images[-2:], music[-2:])
+                ref_pos, ref_neg = self._score_many(reference, paintings[-2:], music[-2:])
             losses["dpo"] = dpo_loss(pos, neg, ref_pos, ref_neg, beta=self.hparams.dpo_beta)
             total = total + self.hparams.lambda_dpo * losses["dpo"]
         losses["loss"] = total
@@ -454,7 +587,7 @@ class MPJudge(ZooModule):
 
     def training_step(self, batch: dict, batch_idx: int) -> Tensor:
         losses = self.compute_losses(batch)
-        size = len(batch["score"]) if "score" in batch else len(batch["pref"]["image_pos"])
+        size = len(batch["score"]) if "score" in batch else len(batch["pref"]["query_modality"])
         self.log_dict({f"train/{k}": v for k, v in losses.items() if k != "loss"}, batch_size=size)
         self.log("train/loss", losses["loss"], prog_bar=True, batch_size=size)
         return losses["loss"]
@@ -463,13 +596,13 @@ class MPJudge(ZooModule):
         metrics = self.val_metrics if stage == "val" else self.test_metrics
         pref_metrics = self.val_pref_metrics if stage == "val" else self.test_pref_metrics
         if "score" in batch:
-            preds = self(batch["image"], batch["mel"])
+            preds = self(self._batch_paintings(batch, "image"), batch["mel"])
             metrics.update(preds, batch["score"])
             self.log_dict(metrics, on_step=False, on_epoch=True, batch_size=len(preds))
         pref = self._preferences(batch)
         if pref is not None:
-            pos, neg = self._score_many(self.net, [pref["image_pos"], pref["image_neg"]],
-                                        [pref["mel_pos"], pref["mel_neg"]])
+            pos, neg = self._score_many(self.net, *self._net_inputs([pref["image_pos"], pref["image_neg"]],
+                                                                    [pref["mel_pos"], pref["mel_neg"]]))
             correct = (pos > neg).float()
             self._log_mean(pref_metrics, "pref_acc", stage, correct)
             for modality in QUERY_MODALITIES:
@@ -489,7 +622,7 @@ class MPJudge(ZooModule):
         self._evaluate(batch, "test")
 
     def predict_step(self, batch: dict, batch_idx: int) -> Tensor:
-        return self(batch["image"], batch["mel"])
+        return self(self._batch_paintings(batch, "image"), batch["mel"])
 
     def configure_optimizers(self):
         return torch.optim.Adam(self.net.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
@@ -518,12 +651,12 @@ class MPJudge(ZooModule):
         finally:
             self.train(was_training)
 
-    def _score_against(self, music: Tensor, images: Tensor, batch_size: int) -> Tensor:
-        """Scores ``[N]`` of one music input ``[1, ...]`` against paintings ``[N, 3, S, S]``, music encoded once."""
+    def _score_against(self, music: Tensor, paintings: Tensor, batch_size: int) -> Tensor:
+        """Scores ``[N]`` of one music input ``[1, ...]`` against checked paintings ``[N, ...]``, music encoded once."""
         tokens, y = self.net.encode_music(music.to(self.device))
         out = []
-        for start in range(0, len(images), batch_size):
-            chunk = images[start:start + batch_size].to(self.device)
+        for start in range(0, len(paintings), batch_size):
+            chunk = self._encode_paintings(paintings[start:start + batch_size].to(self.device))
             n = len(chunk)
             out.append(self.net.judge(chunk, None if tokens is None else tokens.expand(n, -1, -1),
                                       None if y is None else y.expand(n, -1))[0].float().cpu())
@@ -533,14 +666,13 @@ class MPJudge(ZooModule):
         """Scores ``[N]`` (CPU, float32) of the pairs ``(images[i], mels[i])``, in batches of ``batch_size``.
 
         ``images``: ``[N, 3, S, S]`` or one ``[3, S, S]``, normalised as ``pretrained_cfg.preprocess``
-        says; ``mels``: ``[N, T, n_mels]``, ``[N, 1, T, n_mels]`` or one ``[T, n_mels]`` (official:
+        says (lite0: or their backbone tokens, ``[N, N_tok, C]`` or one ``[N_tok, C]``); ``mels``: ``[N, T, n_mels]``, ``[N, 1, T, n_mels]`` or one ``[T, n_mels]`` (official:
         ``[N, 3, H, W]`` or ``[3, H, W]``). A single music input is paired with every painting and
         encoded once. (Scoring files needs the decoders in front; see the module docstring.)
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
-        images = self._check_image(images.unsqueeze(0) if isinstance(images, Tensor) and images.ndim == 3
-                                   else images, "images")
+        images = self._painting_batch(images, "images")
         music = self._music_batch(mels, "mels")
         if len(music) not in (1, len(images)):
             raise InputError("mels", f"{len(music)} music inputs for {len(images)} paintings: give one per "
@@ -548,8 +680,8 @@ class MPJudge(ZooModule):
         with self._inference():
             if len(music) == 1:
                 return self._score_against(music, images, batch_size)
-            out = [self.net(images[i:i + batch_size].to(self.device), music[i:i + batch_size].to(self.device))
-                   for i in range(0, len(images), batch_size)]
+            out = [self.net(self._encode_paintings(images[i:i + batch_size].to(self.device)),
+                            music[i:i + batch_size].to(self.device)) for i in range(0, len(images), batch_size)]
             return torch.cat(out).float().cpu()
 
     def rank(self, mel: Tensor, paintings: Tensor, k: int = 10, batch_size: int = 32) -> tuple[Tensor, Tensor]:
@@ -572,38 +704,52 @@ class MPJudge(ZooModule):
 
         Map entry (l, i, j) is ``||MAN_l(x, y) - x||_ord`` of the token of patch row i, column j in
         layer l (L1 as in the paper; ``ord=2`` is the reference code's visualisation); a layer's
-        intensity is the mean of its map. ``image`` ``[3, S, S]`` (or ``[1, 3, S, S]``), ``mel`` one
-        music input.
+        intensity is the mean of its map. ``image`` ``[3, S, S]`` (or ``[1, 3, S, S]``; lite0: or its
+        tokens ``[N, C]`` / ``[1, N, C]``, whose grid is the backbone's feature map), ``mel`` one music input.
         """
         if not self.has_modulation:
             raise ValueError(f"modulation maps need MAN fusion; this model has fusion={self.hparams.fusion!r}")
-        image = self._check_image(image.unsqueeze(0) if isinstance(image, Tensor) and image.ndim == 3 else image)
+        image = self._painting_batch(image, "image")
         music = self._music_batch(mel)
         if len(image) != 1 or len(music) != 1:
             raise InputError("image", f"modulation maps are for one pair, got {len(image)} paintings and "
                                       f"{len(music)} music inputs")
         with self._inference():
             tokens, y = self.net.encode_music(music.to(self.device))
-            _, intensity = self.net.judge(image.to(self.device), tokens, y, ord)
+            _, intensity = self.net.judge(self._encode_paintings(image.to(self.device)), tokens, y, ord)
         maps = intensity[0].float().cpu().reshape(-1, self.grid, self.grid)
         return maps, maps.flatten(1).mean(dim=1)
 
     def explain(self, image: Tensor, mel: Tensor, path: str | os.PathLike) -> Path:
-        """Write the ``--explain`` PNG of one pair: the painting and its first- and last-layer maps overlaid."""
+        """Write the ``--explain`` PNG of one pair: the painting and its first- and last-layer maps overlaid.
+
+        ``image`` are the painting's pixels ``[3, S, S]`` (or ``[1, 3, S, S]``): the PNG shows them.
+        """
+        image = self._check_image(image.unsqueeze(0) if isinstance(image, Tensor) and image.ndim == 3 else image)
         maps, intensities = self.modulation_maps(image, mel)
         preprocess = self.pretrained_cfg.preprocess
         mean = torch.tensor(preprocess.get("mean", [0.5] * 3)).view(3, 1, 1)
         std = torch.tensor(preprocess.get("std", [0.5] * 3)).view(3, 1, 1)
-        rgb = (image.reshape(3, *image.shape[-2:]).detach().cpu().float() * std + mean).clamp(0, 1)
+        rgb = (image[0].detach().cpu().float() * std + mean).clamp(0, 1)
         return write_modulation_png(path, rgb, maps, intensities)
 
 
-def _load_reference(path: str) -> MPJudgeNet:
+def _lite0_backbone() -> nn.Module:
+    """The frozen ImageNet EfficientNet-Lite0 feature map extractor (imported here: timm loads slowly)."""
+    from affectzoo.backbones import efficientnet_lite0
+
+    return efficientnet_lite0(pretrained=True, pooled=False, frozen=True)
+
+
+def _load_reference(path: str, variant: str) -> MPJudgeNet:
     from affectzoo._factory import load
 
     model = load(path)
     if not isinstance(model, MPJudge):
         raise InputError(path, f"reference_checkpoint must hold an MPJudge model, it holds {type(model).__name__}")
+    if model.hparams.variant != variant:
+        raise InputError(path, f"reference_checkpoint holds the {model.hparams.variant!r} variant; "
+                               f"this model is {variant!r}")
     return model.net
 
 
@@ -716,6 +862,8 @@ PAPER_ARGS = {"variant": "paper", "image_size": 256, "patch_size": 16, "width": 
               "fusion": "man", "music_channels": [64, 128, 256, 512]}
 SMALL_ARGS = {"variant": "paper", "image_size": 128, "patch_size": 16, "width": 192, "depth": 4, "heads": 3,
               "fusion": "man", "music_channels": [32, 64, 128, 192]}
+LITE0_ARGS = {"variant": "lite0", "image_size": 192, "patch_size": LITE0_STRIDE, "width": 128, "depth": 3, "heads": 4,
+              "fusion": "man", "music_channels": [16, 32, 64, 128], "music_pool": [2, 1]}
 OFFICIAL_ARGS = {"variant": "official", "image_size": 256, "patch_size": 16, "width": 1024, "depth": 12, "heads": 8,
                  "fusion": "man"}
 
@@ -744,6 +892,22 @@ def mpjudge(**kwargs) -> MPJudge:
 def mpjudge_small(**kwargs) -> MPJudge:
     """MPJudge at a CPU-trainable shape (128 px, patch 16, width 192, depth 4, 3 heads)."""
     return MPJudge(**{**SMALL_ARGS, **kwargs})
+
+
+def _lite0_preprocess(image_size: int) -> dict:
+    """Mel settings of the paper; image settings of EfficientNet-Lite0's own cfg (timm ``tf_efficientnet_lite0``)."""
+    return {**_preprocess(image_size), "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "crop_pct": 0.875,
+            "interpolation": "bicubic"}
+
+
+@register_model(family="mpjudge", cfgs={
+    "open_pairs": {"description": "MPJudge on frozen ImageNet EfficientNet-Lite0 tokens (192 px, 6 x 6) with 3 "
+                                  "trainable MAN blocks of width 128, for CPU training on open-pairs (no weights yet)",
+                   "preprocess": _lite0_preprocess(LITE0_ARGS["image_size"]), **_COMMON},
+})
+def mpjudge_lite0(**kwargs) -> MPJudge:
+    """MPJudge whose painting tokens are frozen ImageNet EfficientNet-Lite0 features (see the module docstring)."""
+    return MPJudge(**{**LITE0_ARGS, **kwargs})
 
 
 @register_model(family="mpjudge", cfgs={
