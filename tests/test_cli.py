@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -101,3 +102,12 @@ def test_export_records_test_metrics_from_a_csv(tmp_path, trained_ckpt, capsys):
     assert cfg.metric_commands == {"synthetic": "affectzoo test X"} and cfg.license == "CC0"
     card = (tmp_path / "ck" / "README.md").read_text()
     assert "| srcc | 0.6250 |" in card and "Reproduce: `affectzoo test X`" in card
+
+
+def test_lightning_script_parses_the_paper_recipe():
+    recipe = Path(__file__).resolve().parent.parent / "recipes" / "mpjudge.yaml"
+    out = run_cli("fit", "--config", str(recipe), "--print_config", script="lightning").stdout
+    config = yaml.safe_load(out)
+    assert config["model"]["class_path"] == "affectzoo.models.mpjudge.MPJudge"
+    assert config["trainer"]["strategy"] == "ddp" and config["trainer"]["devices"] == 8
+    assert config["data"]["init_args"]["batch_size"] * 8 == 1024

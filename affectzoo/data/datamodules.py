@@ -50,16 +50,28 @@ class TableDataModule(ZooDataModule):
     labels: tuple[str, ...] = ("valence", "arousal")
 
     def __init__(self, preprocess: dict | None = None, model: str | None = None, batch_size: int = 32,
-                 num_workers: int = 0) -> None:
+                 num_workers: int = 0, image_tokens: bool = False) -> None:
+        """``image_tokens=True`` (needs ``model``, a model with a frozen image backbone such as
+        ``mpjudge_lite0``) feeds the backbone's cached tokens instead of pixels."""
         super().__init__(batch_size=batch_size, num_workers=num_workers)
         self.preprocess = resolve_preprocess(preprocess, model)
+        self.model_name, self.use_image_tokens = model, image_tokens
+        if image_tokens and model is None:
+            raise ValueError("image_tokens=True needs model=NAME (the model whose frozen backbone makes the tokens)")
 
     def split_tables(self) -> dict[str, pd.DataFrame]:
         raise NotImplementedError
 
+    def _tokenizer(self):
+        if not self.use_image_tokens:
+            return None
+        from affectzoo import create_model
+
+        return create_model(self.model_name).cached_image_tokens
+
     def setup(self, stage: str | None = None) -> None:
-        tables = self.split_tables()
-        self.datasets = {split: TableDataset(table, MediaLoader(self.preprocess, train=split == "train"),
+        tables, tokens = self.split_tables(), self._tokenizer()
+        self.datasets = {split: TableDataset(table, MediaLoader(self.preprocess, split == "train", tokens),
                                              self.labels, self.media) for split, table in tables.items()}
 
     def train_dataloader(self):

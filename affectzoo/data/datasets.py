@@ -26,8 +26,11 @@ from affectzoo.layers.mel import MelFrontEnd, cached_mel
 class MediaLoader:
     """Decode image and audio paths as the model's ``preprocess`` cfg says."""
 
-    def __init__(self, preprocess: dict | None = None, train: bool = False) -> None:
+    def __init__(self, preprocess: dict | None = None, train: bool = False, image_tokens=None) -> None:
+        """``image_tokens(path, load) -> Tensor``, when given, replaces pixels by a frozen backbone's
+        (cached) tokens: samples then carry ``image_tokens`` instead of ``image``."""
         preprocess = dict(preprocess or {})
+        self.image_tokens = image_tokens
         self.image_cfg = ImageCfg.resolve(preprocess)
         self.audio_cfg = AudioCfg.from_preprocess(preprocess)
         mel_cfg = preprocess.get("mel", preprocess)  # nested {"mel": {...}} or flat n_fft/hop_length/n_mels keys
@@ -37,6 +40,12 @@ class MediaLoader:
 
     def image(self, path: str) -> torch.Tensor:
         return self.image_cfg(load_image(path))
+
+    def painting(self, path: str, key: str = "image") -> dict[str, torch.Tensor]:
+        """``{key: pixels}``, or ``{key with image -> image_tokens: tokens}`` when tokens are configured."""
+        if self.image_tokens is None:
+            return {key: self.image(path)}
+        return {key.replace("image", "image_tokens"): self.image_tokens(path, lambda: self.image(path))}
 
     def audio(self, path: str) -> dict[str, torch.Tensor]:
         seconds = self.audio_cfg.clip_seconds
@@ -64,7 +73,7 @@ class TableDataset(Dataset):
         row = self.table.iloc[index]
         sample = {"id": str(row.get("id", index))}
         if "image" in self.media:
-            sample["image"] = self.loader.image(row["image_path"])
+            sample.update(self.loader.painting(row["image_path"]))
         if "audio" in self.media:
             sample.update(self.loader.audio(row["audio_path"]))
         for label in self.labels:
@@ -97,14 +106,15 @@ class PairsWithPreferences(Dataset):
         sample = self.pairs[index]
         if len(self.preferences):
             row = self.preferences.iloc[index % len(self.preferences)]
+            painting = self.pairs.loader.painting
             if row["query_modality"] == "image":
-                image = self.pairs.loader.image(self.image_paths[row["query_id"]])
-                pref = {"image_pos": image, "image_neg": image,
+                query = self.image_paths[row["query_id"]]
+                pref = {**painting(query, "image_pos"), **painting(query, "image_neg"),
                         "mel_pos": self._music(row["preferred_id"]), "mel_neg": self._music(row["rejected_id"])}
             else:
                 music = self._music(row["query_id"])
-                pref = {"image_pos": self.pairs.loader.image(self.image_paths[row["preferred_id"]]),
-                        "image_neg": self.pairs.loader.image(self.image_paths[row["rejected_id"]]),
+                pref = {**painting(self.image_paths[row["preferred_id"]], "image_pos"),
+                        **painting(self.image_paths[row["rejected_id"]], "image_neg"),
                         "mel_pos": music, "mel_neg": music}
             sample["pref"] = {**pref, "query_modality": row["query_modality"]}
         return sample
