@@ -31,9 +31,33 @@ def tiny_mpd(folder: Path) -> Path:
     return folder / "mpd.json"
 
 
+def tiny_open_pairs(tmp: Path, monkeypatch) -> list[str]:
+    """Replace the open-pairs build by one over the tiny MPD media (pairs and preference pairs)."""
+    import pandas as pd
+
+    from affectzoo.data import builds
+
+    media = tiny_mpd(tmp / "media").parent
+    splits = ["train", "train", "val", "test"]
+
+    def toy(root, seed):
+        pairs = pd.DataFrame({"image_id": [f"i{k}" for k in range(4)], "music_id": [f"m{k}" for k in range(4)],
+                              "score": [0.2, 0.45, 0.55, 0.9], "kind": "best", "split": splits,
+                              "image_path": [str(media / f"p{k}.png") for k in range(4)],
+                              "audio_path": [str(media / f"m{k}.wav") for k in range(4)]})
+        prefs = pd.DataFrame({"query_modality": ["image", "music"], "query_id": ["i0", "m1"],
+                              "preferred_id": ["m1", "i1"], "rejected_id": ["m0", "i0"], "split": "train"})
+        return builds.BuildResult({"pairs": pairs, "preferences": prefs})
+
+    builds.list_builds()
+    monkeypatch.setitem(builds._builds, "open-pairs", builds._Build("open-pairs", 1, "toy", toy))
+    return ["--data.init_args.root", str(media), "--data.init_args.batch_size", "2"]
+
+
 STAND_INS = {
-    "mpjudge": lambda tmp: ["--data.init_args.path", str(tiny_mpd(tmp / "mpd")), "--data.init_args.batch_size", "2",
+    "mpjudge": lambda tmp, monkeypatch: ["--data.init_args.path", str(tiny_mpd(tmp / "mpd")), "--data.init_args.batch_size", "2",
                             "--data.init_args.num_workers", "0", "--trainer.precision", "32-true"],
+    "mpjudge_open": tiny_open_pairs,
 }
 
 
@@ -46,7 +70,7 @@ def test_recipe_fast_dev_run(recipe, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("WANDB_MODE", "disabled")
     monkeypatch.setenv("AFFECTZOO_CACHE", str(tmp_path / "cache"))
-    extra = STAND_INS.get(recipe.stem.removesuffix("_ddp"), lambda tmp: [])(tmp_path)
+    extra = STAND_INS.get(recipe.stem.removesuffix("_ddp"), lambda tmp, mp: [])(tmp_path, monkeypatch)
     cli = run_lightning(["fit", "--config", str(recipe), "--trainer.fast_dev_run", "true",
                          "--trainer.devices", "1", "--trainer.strategy", "auto", "--trainer.accelerator", "cpu",
                          *extra])
