@@ -1,6 +1,6 @@
 """MPJudge (Jiang et al., AAAI 2026): does a painting perceptually match the music that induced it?
 
-A music-conditioned Vision Transformer scores a (painting, music) pair in [0, 1]. Three registered
+A music-conditioned Vision Transformer scores a (painting, music) pair in [0, 1]. Four registered
 architectures, one LightningModule (:class:`MPJudge`):
 
 ``mpjudge`` (paper configuration)
@@ -25,6 +25,32 @@ architectures, one LightningModule (:class:`MPJudge`):
     The same model at a CPU-trainable shape (128 px, width 192, depth 4, 3 heads, music channels
     32-192): ~2.5 M parameters and under 1 GFLOP per pair. No weights yet.
 
+``mpjudge_lite0`` (tag ``open_pairs``: CPU training on open data; no weights yet)
+    The paper design with the painting ViT's patch pixels replaced by ImageNet features. The frozen,
+    pretrained EfficientNet-Lite0 (:func:`affectzoo.backbones.efficientnet_lite0`: no gradient,
+    always in eval mode, so its BatchNorm statistics never move) turns a 192 x 192 painting into its
+    last feature map [1280, 6, 6]: 36 tokens, one per 32 x 32 px cell. ``patch_embed`` (Linear
+    1280 -> 128) plus a learned position embedding feed 3 trainable :class:`PaintingBlock` s (4
+    heads, MLP 4x) with the chosen fusion, then mean pooling, LayerNorm, head and sigmoid as above.
+    Music: :class:`MelEncoder` with 16, 32, 64, 128 channels after a (4, 2) average pooling of the
+    mel (469 x 128 -> 117 x 64 -> 8 x 4 = 32 tokens). 0.98 M trainable parameters, 4.35 M with the
+    backbone. The backbone is :attr:`MPJudge.backbone`, outside :attr:`MPJudge.net`: the optimiser
+    and the DPO reference copy never hold it, and the state dict holds it once (``backbone.model.*``,
+    13 MB), saved and loaded strictly with the rest.
+    Costs (``torch.utils.flop_counter``; times on this project's 2-core CPU, shared, so +-20%): the
+    backbone costs 0.56 GFLOP (~40 ms) per painting, 10x the trainable model's 0.056 GFLOP per pair,
+    so a training pipeline computes each painting's tokens once (:meth:`MPJudge.image_tokens`,
+    :meth:`MPJudge.cached_image_tokens`; open-pairs' 1,333 paintings take about a minute and 184 KB
+    each) and its batches carry ``image_tokens`` instead of pixels. Input size: backbone and
+    painting side grow with the pixels: 160 px (5 x 5 tokens) costs 0.39 GFLOP per painting and
+    0.043 GFLOP per pair, 224 px (7 x 7) 0.77 and 0.070; 192 px sits between them and keeps a 6 x 6
+    modulation map. Mel pooling: the music side costs 0.059 GFLOP per clip with the suggested (2, 1)
+    pooling, 0.029 with (2, 2) and 0.015 with (4, 2); one training step on tokens (32 scored pairs +
+    32 preference samples with DPO: 96 pairs trained, 64 scored by the reference) took 0.85-1.45 s,
+    0.58-0.73 s and 0.38-0.55 s. (4, 2) is kept: 128 ms frames and 64 mel bands are still finer than
+    the 168 training clips of open-pairs can teach. At 0.5 s a step, one epoch of open-pairs (15,990
+    scored pairs, batch 32) takes ~4 min.
+
 ``mpjudge_official``
     Exactly the authors' public code (``model_adain.py``: ``MyModel`` + ``Music``), which differs
     from the paper; see :class:`OfficialPaintingEncoder` and :class:`OfficialMusicEncoder`. Its
@@ -38,11 +64,14 @@ Batch format (what a DataModule yields; every tensor already preprocessed as the
 
     {
       "image": [B, 3, S, S]  paintings, normalised with the cfg's mean / std,
+      "image_tokens": [B, N, C]  lite0 only, instead of "image" (wins if both are given): the frozen
+                             backbone's tokens of the paintings (MPJudge.image_tokens; N = 36, C = 1280),
       "mel":   [B, T, n_mels] or [B, 1, T, n_mels] log-mel (official: [B, 3, H, W] spectrogram image),
       "score": [B]           perceptual-coherence score of each pair, in [0, 1],
       "pref": {              optional, P preference samples (ambiguous pairs), both directions:
         "image_pos": [P, 3, S, S], "mel_pos": [P, ...],   the preferred pair
         "image_neg": [P, 3, S, S], "mel_neg": [P, ...],   the rejected pair
+        (lite0: "image_tokens_pos" / "image_tokens_neg" [P, N, C] instead of image_pos / image_neg)
         "query_modality": P strings, "music" (one clip, two paintings: mel_pos == mel_neg) or
                           "image" (one painting, two clips: image_pos == image_neg),
       },
@@ -379,12 +408,15 @@ class MPJudge(ZooModule):
         """Patches per side of the painting (lite0: cells per side of the backbone's feature map)."""
         return self.hparams.image_size // self.hparams.patch_size
 
+    def _require_backbone(self, what: str) -> nn.Module:
+        if self.backbone is None:
+            raise ValueError(f"{what} needs the lite0 variant's backbone; this model is {self.hparams.variant!r}")
+        return self.backbone
+
     @property
     def token_shape(self) -> tuple[int, int]:
         """Shape ``(N, C)`` of one painting's backbone tokens (lite0 only)."""
-        if self.backbone is None:
-            raise ValueError(f"backbone tokens belong to the lite0 variant; this model is {self.hparams.variant!r}")
-        return self.grid ** 2, self.backbone.num_features
+        return self.grid ** 2, self._require_backbone("token_shape").num_features
 
     @property
     def has_modulation(self) -> bool:
@@ -431,17 +463,16 @@ class MPJudge(ZooModule):
         pipeline may compute them once per painting (:meth:`cached_image_tokens`) and pass them as
         ``image_tokens``; they are returned on the model's device.
         """
-        if self.backbone is None:
-            raise ValueError(f"image_tokens needs the lite0 variant's backbone; this model is {self.hparams.variant!r}")
+        backbone = self._require_backbone("image_tokens")
         images = self._check_image(images, "images")
         with torch.no_grad():
-            return self.backbone(images.to(self.device)).flatten(2).transpose(1, 2)
+            return backbone(images.to(self.device)).flatten(2).transpose(1, 2)
 
     @property
     def image_tokens_cfg(self) -> dict:
         """Everything a painting's tokens depend on besides its file: the feature cache key's cfg."""
-        preprocess = self.pretrained_cfg.preprocess
-        return {"backbone": self.backbone.cfg["name"], "weights": self.backbone.cfg["weights"],
+        backbone, preprocess = self._require_backbone("image_tokens_cfg"), self.pretrained_cfg.preprocess
+        return {"backbone": backbone.cfg["name"], "weights": backbone.cfg["weights"],
                 "image_size": self.hparams.image_size,
                 **{k: preprocess[k] for k in ("mean", "std", "crop_pct", "interpolation") if k in preprocess}}
 
@@ -666,8 +697,9 @@ class MPJudge(ZooModule):
         """Scores ``[N]`` (CPU, float32) of the pairs ``(images[i], mels[i])``, in batches of ``batch_size``.
 
         ``images``: ``[N, 3, S, S]`` or one ``[3, S, S]``, normalised as ``pretrained_cfg.preprocess``
-        says (lite0: or their backbone tokens, ``[N, N_tok, C]`` or one ``[N_tok, C]``); ``mels``: ``[N, T, n_mels]``, ``[N, 1, T, n_mels]`` or one ``[T, n_mels]`` (official:
-        ``[N, 3, H, W]`` or ``[3, H, W]``). A single music input is paired with every painting and
+        says (lite0: or their backbone tokens, ``[N, N_tok, C]`` or one ``[N_tok, C]``); ``mels``:
+        ``[N, T, n_mels]``, ``[N, 1, T, n_mels]`` or one ``[T, n_mels]`` (official: ``[N, 3, H, W]`` or
+        ``[3, H, W]``). A single music input is paired with every painting and
         encoded once. (Scoring files needs the decoders in front; see the module docstring.)
         """
         if batch_size < 1:
@@ -725,7 +757,11 @@ class MPJudge(ZooModule):
 
         ``image`` are the painting's pixels ``[3, S, S]`` (or ``[1, 3, S, S]``): the PNG shows them.
         """
-        image = self._check_image(image.unsqueeze(0) if isinstance(image, Tensor) and image.ndim == 3 else image)
+        size = self.hparams.image_size
+        if not isinstance(image, Tensor) or tuple(image.shape) not in ((3, size, size), (1, 3, size, size)):
+            got = tuple(image.shape) if isinstance(image, Tensor) else type(image).__name__
+            raise InputError("image", f"explain draws the painting: pass its pixels [3, {size}, {size}], got {got}")
+        image = image.reshape(1, 3, size, size)
         maps, intensities = self.modulation_maps(image, mel)
         preprocess = self.pretrained_cfg.preprocess
         mean = torch.tensor(preprocess.get("mean", [0.5] * 3)).view(3, 1, 1)
@@ -863,7 +899,7 @@ PAPER_ARGS = {"variant": "paper", "image_size": 256, "patch_size": 16, "width": 
 SMALL_ARGS = {"variant": "paper", "image_size": 128, "patch_size": 16, "width": 192, "depth": 4, "heads": 3,
               "fusion": "man", "music_channels": [32, 64, 128, 192]}
 LITE0_ARGS = {"variant": "lite0", "image_size": 192, "patch_size": LITE0_STRIDE, "width": 128, "depth": 3, "heads": 4,
-              "fusion": "man", "music_channels": [16, 32, 64, 128], "music_pool": [2, 1]}
+              "fusion": "man", "music_channels": [16, 32, 64, 128], "music_pool": [4, 2]}
 OFFICIAL_ARGS = {"variant": "official", "image_size": 256, "patch_size": 16, "width": 1024, "depth": 12, "heads": 8,
                  "fusion": "man"}
 
