@@ -85,6 +85,12 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("--private", action="store_true")
     p.add_argument("--dry-run", action="store_true", help="verify and list the files, upload nothing")
 
+    p = commands.add_parser("judge", help="score how well paintings fit a piece of music (MPJudge)")
+    p.add_argument("--image", nargs="+", required=True, help="painting file(s)")
+    p.add_argument("--audio", required=True, help="music file (its first 15 s are judged)")
+    p.add_argument("--model", default="mpjudge", help="family, arch.tag, checkpoint folder or hf-hub: source")
+    p.add_argument("--explain", metavar="OUT.png", help="write the modulation maps of the first painting")
+
     p = commands.add_parser("data", help="open benchmark builds: list, build, info")
     data = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     data.add_parser("list", help="list the builds and whether they are built")
@@ -197,6 +203,21 @@ def _cmd_publish(args) -> int:
     return 0
 
 
+def _cmd_judge(args) -> int:
+    import affectzoo
+    from affectzoo.data.datasets import MediaLoader
+
+    model = affectzoo.load(args.model)
+    scores = model.score(args.image, args.audio)
+    for path, value in zip(args.image, scores.tolist()):
+        print(f"{value:.4f}  {path}")
+    if args.explain:
+        loader = MediaLoader(model.preprocess)
+        out = model.explain(loader.image(args.image[0]), loader.audio(args.audio)["mel"], args.explain)
+        print(f"wrote {out}")
+    return 0
+
+
 def _cmd_data(args) -> int:
     from affectzoo.data import builds
 
@@ -230,7 +251,7 @@ def _cmd_cache(args) -> int:
 
 
 ZOO_COMMANDS = {"list": _cmd_list, "info": _cmd_info, "export": _cmd_export, "publish": _cmd_publish,
-                "data": _cmd_data, "cache": _cmd_cache}
+                "judge": _cmd_judge, "data": _cmd_data, "cache": _cmd_cache}
 
 
 def main(argv: list[str] | None = None) -> int:

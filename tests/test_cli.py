@@ -11,7 +11,7 @@ import yaml
 from affectzoo.cli import main, run_lightning
 from conftest import run_cli, write_recipe
 
-COMMANDS = ("fit", "validate", "test", "predict", "list", "info", "export", "publish")
+COMMANDS = ("fit", "validate", "test", "predict", "list", "info", "export", "publish", "judge", "data", "cache")
 
 
 def test_help_lists_lightning_and_zoo_commands(capsys):

@@ -177,3 +177,55 @@ def test_save_pretrained_and_load_round_trip(tmp_path, variant):
     loaded = affectzoo.load(folder)
     assert isinstance(loaded, MPJudge) and not loaded.training
     assert torch.equal(loaded.score(paintings(4), music), model.score(paintings(4), music))
+
+
+def test_score_and_rank_accept_files_pil_and_waveforms(tmp_path, monkeypatch):
+    import numpy as np
+    import soundfile as sf
+    from PIL import Image
+
+    import affectzoo
+    from affectzoo.data.datasets import MediaLoader
+
+    monkeypatch.setenv("AFFECTZOO_CACHE", str(tmp_path / "cache"))
+    torch.manual_seed(0)
+    model = affectzoo.create_model("mpjudge_small", image_size=32, width=32, depth=1, heads=2,
+                                   music_channels=[4, 8, 8, 8]).eval()
+    model.pretrained_cfg = model.pretrained_cfg.replace(preprocess={**model.pretrained_cfg.preprocess,
+                                                                    "image_size": 32, "clip_seconds": 2.0})
+    paths = []
+    for k in range(3):
+        Image.new("RGB", (40, 30), (80 * k, 20, 200 - 50 * k)).save(tmp_path / f"p{k}.png")
+        paths.append(tmp_path / f"p{k}.png")
+    wave = 0.3 * np.sin(np.arange(16000 * 2) * 0.05).astype(np.float32)
+    sf.write(tmp_path / "clip.wav", wave, 16000)
+    loader = MediaLoader(model.pretrained_cfg.preprocess)
+    pixels = torch.stack([loader.image(str(p)) for p in paths])
+    mel = loader.audio(str(tmp_path / "clip.wav"))["mel"]
+    expected = model.score(pixels, mel)
+    assert torch.allclose(model.score([str(p) for p in paths], str(tmp_path / "clip.wav")), expected, atol=1e-6)
+    assert torch.allclose(model.score([Image.open(p) for p in paths], torch.from_numpy(wave)), expected, atol=1e-4)
+    indices, scores = model.rank(tmp_path / "clip.wav", paths, k=2)
+    assert indices.tolist() == expected.topk(2).indices.tolist()
+
+
+def test_judge_command_scores_files_and_writes_the_explain_png(tmp_path, monkeypatch, capsys):
+    import numpy as np
+    import soundfile as sf
+    from PIL import Image
+
+    import affectzoo
+    from affectzoo.cli import main
+
+    monkeypatch.setenv("AFFECTZOO_CACHE", str(tmp_path / "cache"))
+    torch.manual_seed(0)
+    model = affectzoo.create_model("mpjudge_small", image_size=32, width=32, depth=2, heads=2,
+                                   music_channels=[4, 8, 8, 8])
+    folder = affectzoo.save_pretrained(model, tmp_path / "ckpt")
+    Image.new("RGB", (40, 30), (200, 40, 10)).save(tmp_path / "p.png")
+    sf.write(tmp_path / "m.wav", 0.3 * np.sin(np.arange(16000 * 3) * 0.05), 16000)
+    assert main(["judge", "--image", str(tmp_path / "p.png"), "--audio", str(tmp_path / "m.wav"),
+                 "--model", str(folder), "--explain", str(tmp_path / "maps.png")]) == 0
+    out = capsys.readouterr().out
+    score = float(out.split()[0])
+    assert 0 <= score <= 1 and (tmp_path / "maps.png").stat().st_size > 1000

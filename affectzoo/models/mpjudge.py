@@ -98,11 +98,10 @@ and target fall on the same side of ``acc_threshold`` (0.5: "matches" if the sco
 on preference samples ``pref_acc`` (share with f(pos) > f(neg); ties count as wrong), also split by
 query modality (``pref_acc_music_query``, ``pref_acc_image_query``).
 
-Inference works on tensors: :meth:`MPJudge.score`, :meth:`MPJudge.rank` (music encoded once),
-:meth:`MPJudge.modulation_maps` (paper eq. 4) and :meth:`MPJudge.explain` (the ``--explain`` PNG).
-Scoring files (image and audio paths, PIL images) needs the image reader and the mel front-end
-(:class:`affectzoo.layers.mel.MelFrontEnd`, built from ``pretrained_cfg.preprocess``) in front of
-these methods; that file-level ``score()`` is still to be written (issue 4).
+Inference: :meth:`MPJudge.score` and :meth:`MPJudge.rank` (music encoded once) take tensors, file
+paths, PIL images or waveforms (decoded as ``pretrained_cfg.preprocess`` says);
+:meth:`MPJudge.modulation_maps` (paper eq. 4) and :meth:`MPJudge.explain` (the ``--explain`` PNG)
+take tensors.
 """
 
 from __future__ import annotations
@@ -693,17 +692,57 @@ class MPJudge(ZooModule):
                                       None if y is None else y.expand(n, -1))[0].float().cpu())
         return torch.cat(out)
 
-    def score(self, images: Tensor, mels: Tensor, batch_size: int = 32) -> Tensor:
+    @property
+    def preprocess(self) -> dict:
+        """The cfg's preprocessing, with the image size the network was actually built for."""
+        return {**(self.pretrained_cfg.preprocess or _preprocess(self.hparams.image_size)),
+                "image_size": self.hparams.image_size}
+
+    def _inputs(self, images, audio) -> tuple[Tensor, Tensor]:
+        """Tensors from paths / PIL images / tensors, prepared as ``pretrained_cfg.preprocess`` says.
+
+        Paintings: a path, a PIL image or a tensor (pixels, or lite0 tokens), or a list of them.
+        Music: a path (decoded, first ``clip_seconds``, log-mel), a 1-D waveform at the cfg's sample
+        rate, a mel tensor, or a list of them. Tensors of the right layout pass through unchanged.
+        """
+        from PIL import Image
+
+        from affectzoo.data.datasets import MediaLoader
+
+        loader = MediaLoader(self.preprocess)
+
+        def painting(item):
+            if isinstance(item, Image.Image):
+                return loader.image_cfg(item.convert("RGB"))
+            return loader.image(str(item)) if isinstance(item, (str, os.PathLike)) else item
+
+        def music(item):
+            if isinstance(item, (str, os.PathLike)):
+                return loader.audio(str(item))["mel"]
+            if isinstance(item, Tensor) and item.ndim == 1 and loader.mel is not None:
+                with torch.no_grad():
+                    return loader.mel(item.float())
+            return item
+
+        def convert(value, one):
+            if isinstance(value, (list, tuple)):
+                return torch.stack([one(v) for v in value])
+            return one(value)
+
+        return convert(images, painting), convert(audio, music)
+
+    def score(self, images, mels, batch_size: int = 32) -> Tensor:
         """Scores ``[N]`` (CPU, float32) of the pairs ``(images[i], mels[i])``, in batches of ``batch_size``.
 
         ``images``: ``[N, 3, S, S]`` or one ``[3, S, S]``, normalised as ``pretrained_cfg.preprocess``
         says (lite0: or their backbone tokens, ``[N, N_tok, C]`` or one ``[N_tok, C]``); ``mels``:
         ``[N, T, n_mels]``, ``[N, 1, T, n_mels]`` or one ``[T, n_mels]`` (official: ``[N, 3, H, W]`` or
         ``[3, H, W]``). A single music input is paired with every painting and
-        encoded once. (Scoring files needs the decoders in front; see the module docstring.)
+        encoded once. Files, PIL images and waveforms are accepted too (see :meth:`_inputs`).
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
+        images, mels = self._inputs(images, mels)
         images = self._painting_batch(images, "images")
         music = self._music_batch(mels, "mels")
         if len(music) not in (1, len(images)):
@@ -716,7 +755,7 @@ class MPJudge(ZooModule):
                             music[i:i + batch_size].to(self.device)) for i in range(0, len(images), batch_size)]
             return torch.cat(out).float().cpu()
 
-    def rank(self, mel: Tensor, paintings: Tensor, k: int = 10, batch_size: int = 32) -> tuple[Tensor, Tensor]:
+    def rank(self, mel, paintings, k: int = 10, batch_size: int = 32) -> tuple[Tensor, Tensor]:
         """The ``k`` paintings that best match one music input: (indices ``[k]``, scores ``[k]``), best first.
 
         The music is encoded once and its vector reused for every painting; ``k`` larger than the
@@ -724,6 +763,7 @@ class MPJudge(ZooModule):
         """
         if k < 1:
             raise ValueError(f"k must be positive, got {k}")
+        paintings, mel = self._inputs(paintings, mel)
         music = self._music_batch(mel, "mel")
         if len(music) != 1:
             raise InputError("mel", f"rank takes one music input, got {len(music)}")
