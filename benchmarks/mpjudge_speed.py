@@ -1,0 +1,77 @@
+"""MPJudge speed on this CPU (CSV rows in benchmarks/results/mpjudge_speed.csv).
+
+1. pairs per second at the paper configuration (fp32, batch 8 and 32), with achieved GFLOP/s
+   (torch.utils.flop_counter) against the fp32 matmul GFLOP/s measured in the same run;
+2. ranking mode: one clip against N paintings with the music encoded once (``model.rank``),
+   against scoring the N pairs one by one.
+
+    python benchmarks/mpjudge_speed.py [--paintings 1000] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+import affectzoo
+from results_csv import append_rows
+
+
+def best_of(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def matmul_gflops(repeats: int, n: int = 2048) -> float:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    return 2 * n**3 / best_of(lambda: a @ b, repeats) / 1e9
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--paintings", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    model = affectzoo.create_model("mpjudge").eval()
+    peak = matmul_gflops(args.repeats)
+    rows = [{"measurement": "fp32 matmul 2048^3", "value": round(peak, 1), "unit": "GFLOP/s"}]
+    for batch in (8, 32):
+        images, mels = torch.randn(batch, 3, 256, 256), torch.randn(batch, 469, 128)
+        with torch.no_grad():
+            with FlopCounterMode(display=False) as counter:
+                model(images, mels)
+            seconds = best_of(lambda: model(images, mels), args.repeats)
+        achieved = counter.get_total_flops() / seconds / 1e9
+        rows += [{"measurement": f"paper config forward, batch {batch}", "value": round(batch / seconds, 2),
+                  "unit": "pairs/s", "n": batch},
+                 {"measurement": f"paper config achieved, batch {batch}", "value": round(achieved, 1),
+                  "unit": "GFLOP/s", "ratio_to": "fp32 matmul 2048^3", "ratio": round(achieved / peak, 3),
+                  "n": batch, "note": f"{counter.get_total_flops() / batch / 1e9:.1f} GFLOP per pair"}]
+
+    small = affectzoo.create_model("mpjudge_lite0").eval()
+    tokens = torch.randn(args.paintings, *small.token_shape)
+    clip = torch.randn(469, 128)
+    ranked = best_of(lambda: small.rank(clip, tokens, k=10, batch_size=250), args.repeats)
+    one_by_one = best_of(lambda: [small.score(tokens[i:i + 1], clip[None]) for i in range(args.paintings)], 1)
+    rows += [{"measurement": f"rank 1 clip vs {args.paintings} paintings (music once)", "value": round(ranked, 3),
+              "unit": "s", "n": args.paintings, "note": "mpjudge_lite0, cached painting tokens"},
+             {"measurement": f"score {args.paintings} pairs one by one", "value": round(one_by_one, 3), "unit": "s",
+              "n": args.paintings, "ratio_to": "rank (music once)", "ratio": round(one_by_one / ranked, 1),
+              "note": "ratio = one-by-one time / ranking time"}]
+    path = append_rows("mpjudge_speed", rows)
+    for row in rows:
+        print(f"{row['measurement']:<48} {row['value']:>10} {row['unit']}  {row.get('ratio') or ''}")
+    print(f"rows appended to {path}")
+
+
+if __name__ == "__main__":
+    main()
