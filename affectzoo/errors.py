@@ -48,3 +48,16 @@ class UnknownModelError(AffectZooError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
         return self.args[0]
+
+
+def check_readable_file(path) -> None:
+    """Raise InputError unless ``path`` is an existing, regular, non-empty file."""
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "file not found")
+    if not path.is_file():
+        raise InputError(path, "is not a regular file")
+    if path.stat().st_size == 0:
+        raise InputError(path, "file is empty (0 bytes)")

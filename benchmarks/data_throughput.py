@@ -74,10 +74,7 @@ def main() -> None:
         if log.is_file():
             rows.append({"measurement": f"build {name}", "value": json.loads(log.read_text())["seconds"],
                          "unit": "s", "note": "from build_log.json of the last build (cold renders for music)"})
-    path = append_rows("data_throughput", rows)
-    for row in rows:
-        print(f"{row['measurement']:<32} {row['value']:>10} {row['unit']}  {row.get('ratio') or ''}")
-    print(f"rows appended to {path}")
+    append_rows("data_throughput", rows)
 
 
 if __name__ == "__main__":

@@ -67,10 +67,7 @@ def main() -> None:
              {"measurement": f"score {args.paintings} pairs one by one", "value": round(one_by_one, 3), "unit": "s",
               "n": args.paintings, "ratio_to": "rank (music once)", "ratio": round(one_by_one / ranked, 1),
               "note": "ratio = one-by-one time / ranking time"}]
-    path = append_rows("mpjudge_speed", rows)
-    for row in rows:
-        print(f"{row['measurement']:<48} {row['value']:>10} {row['unit']}  {row.get('ratio') or ''}")
-    print(f"rows appended to {path}")
+    append_rows("mpjudge_speed", rows)
 
 
 if __name__ == "__main__":

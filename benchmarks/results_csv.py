@@ -18,7 +18,7 @@ FIELDS = ["date", "benchmark", "measurement", "value", "unit", "ratio_to", "rati
 
 
 def append_rows(name: str, rows: list[dict]) -> Path:
-    """Write ``rows`` (dicts with some of FIELDS) to ``results/<name>.csv``, adding the context columns."""
+    """Write ``rows`` (dicts with some of FIELDS) to ``results/<name>.csv`` with the context columns, and print them."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.csv"
     new = not path.is_file()
@@ -32,4 +32,7 @@ def append_rows(name: str, rows: list[dict]) -> Path:
             writer.writeheader()
         for row in rows:
             writer.writerow({**context, **row})
+    for row in rows:
+        print(f"{row['measurement']:<50} {row['value']:>10} {row['unit']}  {row.get('ratio') or ''}")
+    print(f"rows appended to {path}")
     return path

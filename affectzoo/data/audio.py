@@ -35,7 +35,7 @@ import torch
 from torchaudio.functional import resample
 
 from affectzoo.data.batch import BatchResult, load_each
-from affectzoo.errors import InputError
+from affectzoo.errors import InputError, check_readable_file
 
 
 #: A window whose peak is below this (-80 dBFS) counts as silent.
@@ -199,12 +199,7 @@ def load_audio_batch(paths: Iterable[Path | str], sample_rate: int | None = None
 
 def _open(path: Path) -> sf.SoundFile:
     """Open ``path`` for reading, turning every failure into an InputError that says why."""
-    if not path.exists():
-        raise InputError(path, "file not found")
-    if not path.is_file():
-        raise InputError(path, "is not a regular file")
-    if path.stat().st_size == 0:
-        raise InputError(path, "file is empty (0 bytes)")
+    check_readable_file(path)
     try:
         return sf.SoundFile(path)
     except (sf.SoundFileError, RuntimeError) as err:

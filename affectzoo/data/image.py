@@ -34,7 +34,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from torchvision import transforms
 
 from affectzoo.data.batch import BatchResult, load_each
-from affectzoo.errors import InputError
+from affectzoo.errors import InputError, check_readable_file
 
 #: Default pixel limit: Pillow's own default ``Image.MAX_IMAGE_PIXELS`` (about 89.5 Mpx).
 DEFAULT_MAX_PIXELS = 89_478_485
@@ -53,12 +53,7 @@ def load_image(path: Path | str, *, max_pixels: int | None = DEFAULT_MAX_PIXELS)
     says; a limit above that needs Pillow's global raised as well.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(path, "file not found")
-    if not path.is_file():
-        raise InputError(path, "is not a regular file")
-    if path.stat().st_size == 0:
-        raise InputError(path, "file is empty (0 bytes)")
+    check_readable_file(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
