@@ -23,7 +23,7 @@ import torch
 from affectzoo.affect.color import hex_to_lab
 from affectzoo.data.base import ZooDataModule
 from affectzoo.data.builds import build, build_dir, load_build
-from affectzoo.data.builds.splits import SPLITS, split_groups
+from affectzoo.data.builds.splits import SPLITS, by_split, split_groups
 from affectzoo.data.collate import collate_padded
 from affectzoo.data.datasets import MediaLoader, PairsWithPreferences, TableDataset, WithTargets
 from affectzoo.data.readers import (read_1000songs, read_bass, read_deam, read_emopia, read_emotify,
@@ -41,6 +41,21 @@ def resolve_preprocess(preprocess: dict | None, model: str | None) -> dict:
 
         return dict(get_pretrained_cfg(model).preprocess)
     return {}
+
+
+def with_rendered_audio(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with ``audio_path`` = the cached fluidsynth rendering of each ``midi_path``.
+
+    Rows whose MIDI cannot be rendered are dropped (a warning lists them); nothing else is lost.
+    """
+    import warnings
+
+    from affectzoo.data.midi import render_many
+
+    audio, failures = render_many(table["midi_path"].tolist())
+    if failures:
+        warnings.warn(f"left out {len(failures)} MIDI files that did not render: " + "; ".join(failures[:5]))
+    return table.assign(audio_path=audio).dropna(subset=["audio_path"])
 
 
 class TableDataModule(ZooDataModule):
@@ -105,8 +120,7 @@ class BuildDataModule(TableDataModule):
         return table
 
     def split_tables(self) -> dict[str, pd.DataFrame]:
-        table = self.filter(load_build(self.build_name, self.seed)[self.table])
-        return {split: table[table["split"] == split] for split in SPLITS}
+        return by_split(self.filter(load_build(self.build_name, self.seed)[self.table]))
 
 
 @register_datamodule("open-image-va")
@@ -195,7 +209,7 @@ class FormatDataModule(TableDataModule):
         table = type(self).reader(self.path)
         if "split" not in table or not set(SPLITS) <= set(table["split"]):
             table = table.assign(split=split_groups(table[self.group_column].tolist(), seed=self.seed))
-        return {split: table[table["split"] == split] for split in SPLITS}
+        return by_split(table)
 
 
 @register_datamodule("oasis")
@@ -242,12 +256,7 @@ class EMOPIADataModule(FormatDataModule):
 
     media, group_column = ("audio",), "song_id"
 
-    @staticmethod
-    def reader(path):
-        from affectzoo.data.midi import render_midi
-
-        table = read_emopia(path)
-        return table.assign(audio_path=[str(render_midi(p)) for p in table["midi_path"]])
+    reader = staticmethod(lambda path: with_rendered_audio(read_emopia(path)))
 
 
 @register_datamodule("vgmidi")
@@ -256,12 +265,7 @@ class VGMIDIDataModule(FormatDataModule):
 
     media, group_column = ("audio",), "piece_id"
 
-    @staticmethod
-    def reader(path):
-        from affectzoo.data.midi import render_midi
-
-        table = read_vgmidi_pieces(path)
-        return table.assign(audio_path=[str(render_midi(p)) for p in table["midi_path"]])
+    reader = staticmethod(lambda path: with_rendered_audio(read_vgmidi_pieces(path)))
 
 
 @register_datamodule("mpd")

@@ -103,3 +103,26 @@ def _version(executable: str) -> str:
         return "unknown"
     match = re.search(r"version\s+(\S+)", banner)
     return match.group(1) if match else "unknown"
+
+
+def render_many(midi_paths: list[str], sample_rate: int = 22050, workers: int = 2) -> tuple[list[str | None], list[str]]:
+    """Render many MIDI files (cached) in parallel threads with a progress bar.
+
+    Returns the WAV paths in input order (None where rendering failed) and one message per failure.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tqdm import tqdm
+
+    failures: list[str] = []
+
+    def render(path: str) -> str | None:
+        try:
+            return str(render_midi(path, sample_rate=sample_rate))
+        except InputError as err:
+            failures.append(str(err))
+            return None
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        audio = list(tqdm(pool.map(render, midi_paths), total=len(midi_paths), desc="rendering MIDI", unit="file"))
+    return audio, failures

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from affectzoo.data.builds import BuildResult, register_build
-from affectzoo.data.builds.splits import split_groups
+from affectzoo.data.builds.splits import split_counts, split_groups
 from affectzoo.data.readers import read_bass, read_oasis
 
 COLUMNS = ["id", "source", "image_path", "valence", "arousal", "label_type", "category", "split"]
@@ -30,7 +30,7 @@ def image_items(root: Path, seed: int) -> pd.DataFrame:
                 description="Images with human valence/arousal ratings: OASIS photos + BASS shapes, 80/10/10 by item")
 def build_open_image_va(root: Path, seed: int) -> BuildResult:
     items = image_items(root, seed)
-    counts = items.groupby(["source", "split"]).size().unstack(fill_value=0).to_dict(orient="index")
+    counts = split_counts(items)
     return BuildResult(
         tables={"items": items},
         counts=counts,

@@ -10,17 +10,14 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
-from tqdm import tqdm
 
 from affectzoo.data.builds import BuildResult, register_build
-from affectzoo.data.builds.splits import split_groups
-from affectzoo.data.midi import render_midi
+from affectzoo.data.builds.splits import split_counts, split_groups
+from affectzoo.data.midi import render_many
 from affectzoo.data.readers import read_1000songs, read_emopia, read_emotify, read_vgmidi_pieces
-from affectzoo.errors import InputError
 
 RENDER_RATE = 22050
 COLUMNS = ["id", "source", "audio_path", "midi_path", "valence", "arousal", "label_type", "group", "split",
@@ -30,22 +27,6 @@ SUPPORTS = {
     "continuous": "SRCC, PLCC, MAE, RMSE",
     "proxy": "rank correlation against the GEMS-derived proxy only (not a rating)",
 }
-
-
-def render_all(midi_paths: list[str], workers: int = 2) -> tuple[list[str | None], list[str]]:
-    """Render MIDI files (cached) in parallel; returns audio paths (None when failed) and failure notes."""
-    failures: list[str] = []
-
-    def render(path: str) -> str | None:
-        try:
-            return str(render_midi(path, sample_rate=RENDER_RATE))
-        except InputError as err:
-            failures.append(str(err))
-            return None
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        audio = list(tqdm(pool.map(render, midi_paths), total=len(midi_paths), desc="rendering MIDI", unit="file"))
-    return audio, failures
 
 
 def music_items(root: Path, seed: int) -> tuple[pd.DataFrame, list[str]]:
@@ -70,7 +51,7 @@ def music_items(root: Path, seed: int) -> tuple[pd.DataFrame, list[str]]:
     emotify = emotify.assign(split=split_groups(emotify["group"].tolist(), seed=seed))
 
     midi = pd.concat([emopia, vgmidi], ignore_index=True)
-    audio, failures = render_all(midi["midi_path"].tolist())
+    audio, failures = render_many(midi["midi_path"].tolist(), RENDER_RATE)
     midi = midi.assign(audio_path=audio).dropna(subset=["audio_path"])
     items = pd.concat([midi, deam, emotify], ignore_index=True)
     items = items.assign(supports=items["label_type"].map(SUPPORTS))
@@ -82,7 +63,7 @@ def music_items(root: Path, seed: int) -> tuple[pd.DataFrame, list[str]]:
                             "Emotify (GEMS proxy)")
 def build_open_music_va(root: Path, seed: int) -> BuildResult:
     items, failures = music_items(root, seed)
-    counts = items.groupby(["source", "split"]).size().unstack(fill_value=0).to_dict(orient="index")
+    counts = split_counts(items)
     return BuildResult(
         tables={"items": items},
         counts=counts,

@@ -18,6 +18,7 @@ import torch
 from affectzoo.affect.color_emotion import ColorEmotionModel
 from affectzoo.affect.russell import CATEGORIES, emotion_similarity, va_to_emotion
 from affectzoo.data.builds import BuildResult, build, load_build, register_build
+from affectzoo.data.builds.splits import split_counts
 from affectzoo.data.readers_palettes import read_bcp37, read_bottini_experiment4, read_nice_palettes
 
 TOP_K = 5
@@ -48,7 +49,7 @@ def build_open_palettes(root: Path, seed: int) -> BuildResult:
     best = matches[matches.best]
     return BuildResult(
         tables={"music": music_table, "palettes": palettes, "matches": matches},
-        counts={"music": music_table.groupby(["source", "split"]).size().unstack(fill_value=0).to_dict("index"),
+        counts={"music": split_counts(music_table),
                 "palettes": len(palettes), "distinct_best_palettes": int(best["palette_id"].nunique()),
                 "palette_top_category": palettes["top_category"].value_counts().to_dict(),
                 "fit": model.fit_stats},

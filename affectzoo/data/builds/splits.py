@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+import pandas as pd
 
 SPLITS = ("train", "val", "test")
 
@@ -26,3 +27,13 @@ def split_groups(groups: Sequence, fractions: Sequence[float] = (0.8, 0.1, 0.1),
         split = int(np.searchsorted(bounds, rank, side="right"))
         assignment[unique[index]] = names[min(split, len(names) - 1)]
     return [assignment[g] for g in groups]
+
+
+def by_split(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The rows of each split (by the table's ``split`` column), in ``SPLITS`` order."""
+    return {split: table[table["split"] == split] for split in SPLITS}
+
+
+def split_counts(table: pd.DataFrame) -> dict:
+    """Rows per source and split, ``{source: {split: n}}``, for build cards."""
+    return table.groupby(["source", "split"]).size().unstack(fill_value=0).to_dict(orient="index")
