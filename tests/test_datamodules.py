@@ -134,3 +134,46 @@ def test_open_palettes_datamodule_gives_lab_palette_targets(tmp_path, monkeypatc
     sample = dm.datasets["val"][0]
     assert sample["candidates"].shape == (2, 5, 3) and sample["audio"].shape == (8000,)
     torch.testing.assert_close(sample["palette"], hex_to_lab(hexes[1]).float(), msg="rank 1 comes first")
+
+
+def test_open_pairs_item_va_and_cached_music_features(tmp_path, monkeypatch):
+    """``item_va`` joins each side's own ratings; ``music_features`` swaps audio for the model's features."""
+    from affectzoo.data.datamodules import OpenPairsDataModule
+
+    monkeypatch.setenv("AFFECTZOO_CACHE", str(tmp_path / "cache"))
+    write_media(tmp_path / "media", 3)
+    media = tmp_path / "media"
+
+    def toy_pairs(root, seed):
+        pairs = pd.DataFrame({"image_id": ["i0", "i1", "i2"], "music_id": ["m0", "m1", "m2"],
+                              "score": [0.1, 0.5, 0.9], "split": ["train", "val", "test"],
+                              "image_path": [str(media / f"img{k}.png") for k in range(3)],
+                              "audio_path": [str(media / f"clip{k}.wav") for k in range(3)]})
+        return BuildResult({"pairs": pairs, "preferences": pd.DataFrame(columns=["split"])})
+
+    def toy_items(prefix, valence):
+        return lambda root, seed: BuildResult({"items": pd.DataFrame(
+            {"id": [f"{prefix}{k}" for k in range(3)], "valence": valence, "arousal": [0.5, 0.0, -0.5]})})
+
+    builds.list_builds()
+    monkeypatch.setitem(builds._builds, "open-pairs", builds._Build("open-pairs", 1, "toy", toy_pairs))
+    monkeypatch.setitem(builds._builds, "open-image-va",
+                        builds._Build("open-image-va", 1, "toy", toy_items("i", [-0.9, 0.1, 0.7])))
+    monkeypatch.setitem(builds._builds, "open-music-va",
+                        builds._Build("open-music-va", 1, "toy", toy_items("m", [0.2, -0.3, 0.4])))
+
+    class FakeModel:
+        def cached_music_features(self, path):
+            return torch.full((2, 5), float(path.endswith("clip1.wav")))
+
+    monkeypatch.setattr("affectzoo.create_model", lambda name: FakeModel())
+    dm = OpenPairsDataModule(root=str(media), preferences=False, item_va=True, music_features=True,
+                             model="fake", preprocess={"image_size": 16})
+    dm.prepare_data()
+    dm.setup()
+    sample = dm.datasets["val"][0]
+    assert sample["image_valence"].item() == pytest.approx(0.1)
+    assert sample["music_valence"].item() == pytest.approx(-0.3)
+    assert sample["music_arousal"].item() == pytest.approx(0.0)
+    assert "audio" not in sample and torch.equal(sample["music_features"], torch.ones(2, 5))
+    assert OpenPairsDataModule(root=str(media)).labels == ("score",)

@@ -49,8 +49,17 @@ def tiny_open_pairs(tmp: Path, monkeypatch) -> list[str]:
                               "preferred_id": ["m1", "i1"], "rejected_id": ["m0", "i0"], "split": "train"})
         return builds.BuildResult({"pairs": pairs, "preferences": prefs})
 
+    def ratings(prefix):
+        def toy_items(root, seed):
+            return builds.BuildResult({"items": pd.DataFrame({"id": [f"{prefix}{k}" for k in range(4)],
+                                                               "valence": [-0.5, 0.0, 0.3, 0.8],
+                                                               "arousal": [0.4, -0.2, 0.1, -0.7]})})
+        return toy_items
+
     builds.list_builds()
     monkeypatch.setitem(builds._builds, "open-pairs", builds._Build("open-pairs", 1, "toy", toy))
+    for name, prefix in (("open-image-va", "i"), ("open-music-va", "m")):
+        monkeypatch.setitem(builds._builds, name, builds._Build(name, 1, "toy", ratings(prefix)))
     return ["--data.init_args.root", str(media), "--data.init_args.batch_size", "2"]
 
 

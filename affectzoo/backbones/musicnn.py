@@ -239,6 +239,44 @@ class MusicnnMTT(nn.Module):
         return self.forward_mel(batch)["tags"]
 
 
+    @torch.no_grad()
+    def patch_features(self, waveform: torch.Tensor) -> torch.Tensor:
+        """One mono 16-kHz clip -> ``[patches, 250]``: per consecutive 3-s patch, the 200-d
+        ``embedding`` then the 50 tag probabilities (the compact summary other models condition on).
+
+        A clip shorter than one patch is zero-padded to one; a trailing partial patch is dropped.
+        """
+        if waveform.dim() != 1:
+            raise InputError("waveform", f"expected one mono clip [samples], got {tuple(waveform.shape)}")
+        mel = self.logmel(waveform.float())
+        patches = max(1, mel.shape[0] // PATCH_FRAMES)
+        mel = F.pad(mel, (0, 0, 0, max(0, PATCH_FRAMES - mel.shape[0])))
+        out = self.forward_mel(mel[: patches * PATCH_FRAMES].reshape(patches, PATCH_FRAMES, N_MELS))
+        return torch.cat([out["embedding"], out["tags"]], dim=-1)
+
+
+FEATURE_DIM = MusicnnMTT.embedding_dim + len(MTT_TAGS)
+
+
+def cached_musicnn_features(path: str | Path, model: MusicnnMTT, clip_seconds: float | None = None) -> torch.Tensor:
+    """:meth:`MusicnnMTT.patch_features` (CPU) of the first ``clip_seconds`` of an audio file, cached.
+
+    The cache key covers the file's content, ``clip_seconds`` and where the weights came from.
+    Bad files raise InputError (naming the file) and nothing is cached.
+    """
+    from affectzoo.data.audio import load_audio
+    from affectzoo.data.cache import FeatureCache
+
+    def compute() -> torch.Tensor:
+        options = {"duration_s": clip_seconds} if clip_seconds else {}
+        wave = load_audio(path, SAMPLE_RATE, **options)
+        return model.patch_features(wave.to(next(model.parameters()).device)).cpu()
+
+    cfg = {"backbone": model.cfg["name"], "weights": model.cfg["weights"], "clip_seconds": clip_seconds,
+           "features": "embedding+tags"}
+    return FeatureCache("emb-musicnn-patches").tensor(path, cfg, compute, encoder=model.cfg["name"])
+
+
 def musicnn_checkpoint_prefix(name: str = "MTT_musicnn") -> str:
     """The checkpoint prefix (``.../musicnn/<name>/``) inside the installed ``musicnn`` package."""
     try:

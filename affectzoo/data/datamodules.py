@@ -22,7 +22,7 @@ import torch
 
 from affectzoo.affect.color import hex_to_lab
 from affectzoo.data.base import ZooDataModule
-from affectzoo.data.builds import build, build_dir, load_build
+from affectzoo.data.builds import build, load_build
 from affectzoo.data.builds.splits import SPLITS, by_split, split_groups
 from affectzoo.data.collate import collate_padded
 from affectzoo.data.datasets import MediaLoader, PairsWithPreferences, TableDataset, WithTargets
@@ -65,28 +65,36 @@ class TableDataModule(ZooDataModule):
     labels: tuple[str, ...] = ("valence", "arousal")
 
     def __init__(self, preprocess: dict | None = None, model: str | None = None, batch_size: int = 32,
-                 num_workers: int = 0, image_tokens: bool = False) -> None:
+                 num_workers: int = 0, image_tokens: bool = False, music_features: bool = False) -> None:
         """``image_tokens=True`` (needs ``model``, a model with a frozen image backbone such as
-        ``mpjudge_lite0``) feeds the backbone's cached tokens instead of pixels."""
+        ``mpjudge_lite0``) feeds the backbone's cached tokens instead of pixels;
+        ``music_features=True`` likewise feeds the model's frozen music encoder's cached features
+        (its ``cached_music_features(path)``) instead of audio."""
         super().__init__(batch_size=batch_size, num_workers=num_workers)
         self.preprocess = resolve_preprocess(preprocess, model)
-        self.model_name, self.use_image_tokens = model, image_tokens
-        if image_tokens and model is None:
-            raise ValueError("image_tokens=True needs model=NAME (the model whose frozen backbone makes the tokens)")
+        self.model_name, self.use_image_tokens, self.use_music_features = model, image_tokens, music_features
+        if (image_tokens or music_features) and model is None:
+            raise ValueError("image_tokens / music_features need model=NAME (the model whose frozen "
+                             "encoders make them)")
 
     def split_tables(self) -> dict[str, pd.DataFrame]:
         raise NotImplementedError
 
-    def _tokenizer(self):
-        if not self.use_image_tokens:
-            return None
+    def _feature_hooks(self) -> dict:
+        """The model's cached-feature functions the loader should use instead of decoding media."""
+        if not (self.use_image_tokens or self.use_music_features):
+            return {}
         from affectzoo import create_model
 
-        return create_model(self.model_name).cached_image_tokens
+        model = create_model(self.model_name)
+        hooks = {"image_tokens": model.cached_image_tokens} if self.use_image_tokens else {}
+        if self.use_music_features:
+            hooks["music_features"] = model.cached_music_features
+        return hooks
 
     def setup(self, stage: str | None = None) -> None:
-        tables, tokens = self.split_tables(), self._tokenizer()
-        self.datasets = {split: TableDataset(table, MediaLoader(self.preprocess, split == "train", tokens),
+        tables, hooks = self.split_tables(), self._feature_hooks()
+        self.datasets = {split: TableDataset(table, MediaLoader(self.preprocess, split == "train", **hooks),
                                              self.labels, self.media) for split, table in tables.items()}
 
     def train_dataloader(self):
@@ -112,9 +120,12 @@ class BuildDataModule(TableDataModule):
         super().__init__(**kwargs)
         self.root, self.seed = root, seed
 
+    def builds_needed(self) -> tuple[str, ...]:
+        return (self.build_name,)
+
     def prepare_data(self) -> None:
-        if not (build_dir(self.build_name, self.seed) / "card.json").is_file():
-            build(self.build_name, self.root, self.seed)
+        for name in self.builds_needed():
+            build(name, self.root, self.seed)  # returns at once when already built
 
     def filter(self, table: pd.DataFrame) -> pd.DataFrame:
         return table
@@ -160,11 +171,28 @@ class OpenPairsDataModule(BuildDataModule):
     sample under ``pref`` unless ``preferences=False`` (see ``PairsWithPreferences``)."""
 
     build_name, table = "open-pairs", "pairs"
-    media, labels = ("image", "audio"), ("score",)
+    media = ("image", "audio")
+    ITEM_VA = ("image_valence", "image_arousal", "music_valence", "music_arousal")
 
-    def __init__(self, preferences: bool = True, **kwargs) -> None:
+    def __init__(self, preferences: bool = True, item_va: bool = False, **kwargs) -> None:
+        """``item_va=True`` adds each side's own ratings (from open-image-va / open-music-va, in
+        [-1, 1]) as ``image_valence``, ``image_arousal``, ``music_valence``, ``music_arousal``:
+        the four targets of ImageMusic and the auxiliary targets of MPJudge's ``lambda_va``."""
         super().__init__(**kwargs)
-        self.preferences = preferences
+        self.preferences, self.item_va = preferences, item_va
+        self.labels = ("score", *self.ITEM_VA) if item_va else ("score",)
+
+    def builds_needed(self) -> tuple[str, ...]:
+        return (self.build_name, "open-image-va", "open-music-va") if self.item_va else (self.build_name,)
+
+    def filter(self, table: pd.DataFrame) -> pd.DataFrame:
+        if not self.item_va:
+            return table
+        for side, build_name in (("image", "open-image-va"), ("music", "open-music-va")):
+            ratings = load_build(build_name, self.seed)["items"].set_index("id")
+            for axis in ("valence", "arousal"):
+                table = table.assign(**{f"{side}_{axis}": table[f"{side}_id"].map(ratings[axis])})
+        return table
 
     def setup(self, stage: str | None = None) -> None:
         super().setup(stage)

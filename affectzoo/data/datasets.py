@@ -26,11 +26,14 @@ from affectzoo.layers.mel import MelFrontEnd, cached_mel
 class MediaLoader:
     """Decode image and audio paths as the model's ``preprocess`` cfg says."""
 
-    def __init__(self, preprocess: dict | None = None, train: bool = False, image_tokens=None) -> None:
+    def __init__(self, preprocess: dict | None = None, train: bool = False, image_tokens=None,
+                 music_features=None) -> None:
         """``image_tokens(path, load) -> Tensor``, when given, replaces pixels by a frozen backbone's
-        (cached) tokens: samples then carry ``image_tokens`` instead of ``image``."""
+        (cached) tokens: samples then carry ``image_tokens`` instead of ``image``. Likewise
+        ``music_features(path) -> Tensor`` replaces the audio (or mel) by a frozen music encoder's
+        (cached) features: samples then carry ``music_features``."""
         preprocess = dict(preprocess or {})
-        self.image_tokens = image_tokens
+        self.image_tokens, self.music_features = image_tokens, music_features
         self.image_cfg = ImageCfg.resolve(preprocess)
         self.audio_cfg = AudioCfg.from_preprocess(preprocess)
         mel_cfg = preprocess.get("mel", preprocess)  # nested {"mel": {...}} or flat n_fft/hop_length/n_mels keys
@@ -48,6 +51,8 @@ class MediaLoader:
         return {key.replace("image", "image_tokens"): self.image_tokens(path, lambda: self.image(path))}
 
     def audio(self, path: str) -> dict[str, torch.Tensor]:
+        if self.music_features is not None:
+            return {"music_features": self.music_features(path)}
         seconds = self.audio_cfg.clip_seconds
         if self.mel is not None:
             options = {"duration_s": seconds, "pad": True} if seconds else {}
