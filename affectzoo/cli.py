@@ -3,7 +3,7 @@
 * ``fit | validate | test | predict --config recipes/X.yaml``: LightningCLI, with model and
   DataModule chosen by class path (subclass mode), ``${...}`` interpolation (omegaconf parser
   mode), ``seed_everything`` and the resolved config saved beside each run's logs.
-* zoo commands: ``list``, ``info``, ``export``, ``publish``.
+* zoo commands: ``list``, ``info``, ``export``, ``publish``; inference: ``judge``, ``recommend-music``, ``va``.
 """
 
 from __future__ import annotations
@@ -90,6 +90,19 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("--audio", required=True, help="music file (its first 15 s are judged)")
     p.add_argument("--model", default="mpjudge", help="family, arch.tag, checkpoint folder or hf-hub: source")
     p.add_argument("--explain", metavar="OUT.png", help="write the modulation maps of the first painting")
+
+    p = commands.add_parser("recommend-music", help="rank a music catalogue for an image (ImageMusic)")
+    p.add_argument("--image", required=True, help="image file")
+    p.add_argument("--catalog", required=True,
+                   help="folder of audio files, .csv/.tsv table with an audio_path column, or a saved .safetensors index")
+    p.add_argument("-k", type=int, default=10, help="how many clips to return (default 10)")
+    p.add_argument("--model", default="imagemusic", help="family, arch.tag, checkpoint folder or hf-hub: source")
+    p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
+                   help="unreadable catalogue files: stop (raise) or leave them out with a warning (skip)")
+
+    p = commands.add_parser("va", help="predict valence and arousal in [-1, 1] of image and audio files (ImageMusic)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="image and/or audio files (told apart by suffix)")
+    p.add_argument("--model", default="imagemusic", help="family, arch.tag, checkpoint folder or hf-hub: source")
 
     p = commands.add_parser("data", help="open benchmark builds: list, build, info")
     data = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
@@ -218,6 +231,30 @@ def _cmd_judge(args) -> int:
     return 0
 
 
+def _cmd_recommend_music(args) -> int:
+    import affectzoo
+
+    model = affectzoo.load(args.model)
+    for rank, (path, similarity) in enumerate(model.recommend_music(args.image, args.catalog, args.k, args.on_error), 1):
+        print(f"{rank:>3}  {similarity:.4f}  {path}")
+    return 0
+
+
+def _cmd_va(args) -> int:
+    import affectzoo
+    from affectzoo.models.imagemusic import split_media
+
+    images, audio = split_media(args.files)
+    model = affectzoo.load(args.model)
+    va = model.predict_va(images=images or None, audio=audio or None)
+    print("valence  arousal  kind   file")
+    for kind, paths in (("image", images), ("music", audio)):
+        if paths:
+            for path, (valence, arousal) in zip(paths, va[kind].tolist()):
+                print(f"{valence:>7.4f}  {arousal:>7.4f}  {kind:<5}  {path}")
+    return 0
+
+
 def _cmd_data(args) -> int:
     from affectzoo.data import builds
 
@@ -251,7 +288,8 @@ def _cmd_cache(args) -> int:
 
 
 ZOO_COMMANDS = {"list": _cmd_list, "info": _cmd_info, "export": _cmd_export, "publish": _cmd_publish,
-                "judge": _cmd_judge, "data": _cmd_data, "cache": _cmd_cache}
+                "judge": _cmd_judge, "recommend-music": _cmd_recommend_music, "va": _cmd_va, "data": _cmd_data,
+                "cache": _cmd_cache}
 
 
 def main(argv: list[str] | None = None) -> int:

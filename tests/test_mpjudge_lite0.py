@@ -256,7 +256,7 @@ def test_registry_entry_and_preprocess_follow_the_backbone():
     assert "mpjudge_lite0" in affectzoo.list_models("mpjudge*")
     assert _registry.model_family("mpjudge_lite0") == "mpjudge"
     cfg = _registry.get_pretrained_cfg("mpjudge_lite0")
-    assert cfg.name == "mpjudge_lite0.open_pairs" and not cfg.has_weights and cfg.output_range == (0.0, 1.0)
+    assert cfg.name == "mpjudge_lite0.base" and not cfg.has_weights and cfg.output_range == (0.0, 1.0)
     assert cfg.model_args == {} and "AAAI 2026" in cfg.paper
     backbone = tiny().backbone.cfg
     pre = cfg.preprocess
@@ -265,4 +265,4 @@ def test_registry_entry_and_preprocess_follow_the_backbone():
     assert tuple(pre["mean"]) == tuple(backbone["mean"]) and tuple(pre["std"]) == tuple(backbone["std"])
     assert {k: pre[k] for k in ("sample_rate", "clip_seconds", "n_fft", "hop_length", "n_mels")} == {
         "sample_rate": 16000, "clip_seconds": 15.0, "n_fft": 1024, "hop_length": 512, "n_mels": 128}
-    assert affectzoo.create_model("mpjudge_lite0.open_pairs", **TINY).pretrained_cfg.preprocess == pre
+    assert affectzoo.create_model("mpjudge_lite0.base", **TINY).pretrained_cfg.preprocess == pre

@@ -258,19 +258,24 @@ class MusicnnMTT(nn.Module):
 FEATURE_DIM = MusicnnMTT.embedding_dim + len(MTT_TAGS)
 
 
+def load_clip(path: str | Path, clip_seconds: float | None = None) -> torch.Tensor:
+    """Mono 16-kHz audio of a file: its first ``clip_seconds`` (all of it when shorter or None)."""
+    from affectzoo.data.audio import audio_duration, load_audio
+
+    duration = min(clip_seconds, audio_duration(path)) if clip_seconds else None
+    return load_audio(path, SAMPLE_RATE, duration_s=duration)
+
+
 def cached_musicnn_features(path: str | Path, model: MusicnnMTT, clip_seconds: float | None = None) -> torch.Tensor:
     """:meth:`MusicnnMTT.patch_features` (CPU) of the first ``clip_seconds`` of an audio file, cached.
 
     The cache key covers the file's content, ``clip_seconds`` and where the weights came from.
     Bad files raise InputError (naming the file) and nothing is cached.
     """
-    from affectzoo.data.audio import load_audio
     from affectzoo.data.cache import FeatureCache
 
     def compute() -> torch.Tensor:
-        options = {"duration_s": clip_seconds} if clip_seconds else {}
-        wave = load_audio(path, SAMPLE_RATE, **options)
-        return model.patch_features(wave.to(next(model.parameters()).device)).cpu()
+        return model.patch_features(load_clip(path, clip_seconds).to(next(model.parameters()).device)).cpu()
 
     cfg = {"backbone": model.cfg["name"], "weights": model.cfg["weights"], "clip_seconds": clip_seconds,
            "features": "embedding+tags"}

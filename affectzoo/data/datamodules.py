@@ -301,3 +301,60 @@ class MPDDataModule(FormatDataModule):
     """MPD scored pairs (the MPJudge reference JSON) as ``image``, ``audio``/``mel``, ``score``."""
 
     reader, media, labels = staticmethod(read_mpd_pairs), ("image", "audio"), ("score",)
+
+
+# ------------------------------------------------------------------------------------ ImageMusic
+
+
+def with_queries(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Pairs with their ranking query for MAP@K: ``query`` (a number per image, the same in every
+    split) and ``relevant`` (1 for the image's ground-truth best music, ``kind == "best"``, else 0)."""
+    codes = {image_id: float(code) for code, image_id in enumerate(sorted(pairs["image_id"].unique(), key=str))}
+    return pairs.assign(query=pairs["image_id"].map(codes), relevant=(pairs["kind"] == "best").astype(float))
+
+
+@register_datamodule("open-pairs-va")
+class OpenPairsVADataModule(OpenPairsDataModule):
+    """open-pairs as ImageMusic trains on it: ``score``, each side's V/A (``item_va``), the ranking
+    labels ``query`` and ``relevant`` (:func:`with_queries`), and no preference samples."""
+
+    LABELS = ("score", *OpenPairsDataModule.ITEM_VA, "query", "relevant")
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(preferences=False, item_va=True, **kwargs)
+        self.labels = self.LABELS
+
+    def filter(self, table: pd.DataFrame) -> pd.DataFrame:
+        return with_queries(super().filter(table))
+
+
+@register_datamodule("imuse")
+class IMUSEDataModule(TableDataModule):
+    """IMUSE pairs built from OASIS and a music table (``affectzoo.data.readers.imuse``), split 75 / 25
+    stratified by song, with the labels of :class:`OpenPairsVADataModule`.
+
+    The paper has no validation split: with ``val_fraction=0`` (the default) the validation loader
+    serves the test split; a positive ``val_fraction`` is carved out of the test share.
+    """
+
+    media, labels = ("image", "audio"), OpenPairsVADataModule.LABELS
+
+    def __init__(self, oasis: str, music: str, music_format: str = "table", music_scale: str = "-1..1",
+                 audio_dir: str | None = None, seed: int = 0, test_fraction: float = 0.25, val_fraction: float = 0.0,
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        if not 0 <= val_fraction <= test_fraction < 1:
+            raise ValueError(f"need 0 <= val_fraction <= test_fraction < 1, got {val_fraction}, {test_fraction}")
+        self.oasis, self.music, self.music_format, self.music_scale = oasis, music, music_format, music_scale
+        self.audio_dir, self.seed = audio_dir, seed
+        self.fractions = (1.0 - test_fraction, val_fraction, test_fraction - val_fraction)
+
+    def split_tables(self) -> dict[str, pd.DataFrame]:
+        from affectzoo.data.readers.imuse import read_imuse
+
+        pairs = read_imuse(self.oasis, self.music, music_format=self.music_format, music_scale=self.music_scale,
+                           audio_dir=self.audio_dir, seed=self.seed, fractions=self.fractions)
+        tables = by_split(with_queries(pairs))
+        if self.fractions[1] == 0:
+            tables["val"] = tables["test"]
+        return tables

@@ -119,6 +119,8 @@ from torch import Tensor, nn
 from torchmetrics import MeanMetric, MetricCollection
 
 from affectzoo._registry import register_model
+from affectzoo.backbones.musicnn import FEATURE_DIM as MUSICNN_FEATURE_DIM
+from affectzoo.backbones.musicnn import cached_musicnn_features, load_clip
 from affectzoo.data.cache import FeatureCache
 from affectzoo.errors import CheckpointError, InputError
 from affectzoo.layers.man import MAN
@@ -128,6 +130,9 @@ from affectzoo.models.base import ZooModule
 
 FUSIONS = ("none", "concat", "cross_attention", "man")
 VARIANTS = ("paper", "official", "lite0")
+MUSIC_ENCODERS = ("mel", "musicnn")
+#: Labels of the auxiliary valence/arousal heads (``va_heads``), in [-1, 1]: image V, A, music V, A.
+VA_LABELS = ("image_valence", "image_arousal", "music_valence", "music_arousal")
 QUERY_MODALITIES = ("music", "image")
 #: Total stride of EfficientNet-Lite0: one token per 32 x 32 px cell of the painting.
 LITE0_STRIDE = 32
@@ -162,6 +167,20 @@ class MelEncoder(nn.Module):
 
     def forward(self, mel: Tensor) -> tuple[Tensor, Tensor]:
         tokens = self.proj(self.convs(self.pool(mel)).flatten(2).transpose(1, 2))
+        return tokens, tokens.mean(dim=1)
+
+
+class FeatureMusicEncoder(nn.Module):
+    """Music encoder over a frozen encoder's per-patch features ``[B, P, C]`` (musicnn: 3-s patches,
+    C = 250): a two-layer MLP per patch -> tokens ``[B, P, d]``, and their mean ``y`` ``[B, d]``."""
+
+    def __init__(self, in_features: int, width: int) -> None:
+        super().__init__()
+        self.proj = nn.Sequential(nn.LayerNorm(in_features), nn.Linear(in_features, width), nn.GELU(),
+                                  nn.Linear(width, width))
+
+    def forward(self, features: Tensor) -> tuple[Tensor, Tensor]:
+        tokens = self.proj(features)
         return tokens, tokens.mean(dim=1)
 
 
@@ -312,16 +331,30 @@ class MPJudgeNet(nn.Module):
 
     def __init__(self, variant: str, image_size: int, patch_size: int, width: int, depth: int, heads: int,
                  mlp_ratio: float, fusion: str, music_channels: Sequence[int], music_kernel: int,
-                 music_pool: Sequence[int] = (1, 1), token_channels: int | None = None) -> None:
+                 music_pool: Sequence[int] = (1, 1), token_channels: int | None = None,
+                 music_features: int | None = None, va_heads: bool = False) -> None:
         super().__init__()
         self.music: nn.Module | None
         if variant == "official":
             self.music = OfficialMusicEncoder(width)
             self.painting = OfficialPaintingEncoder(image_size, patch_size, width, depth, heads)
         else:
-            self.music = MelEncoder(width, music_channels, music_kernel, music_pool) if fusion != "none" else None
+            music = (FeatureMusicEncoder(music_features, width) if music_features
+                     else MelEncoder(width, music_channels, music_kernel, music_pool))
+            self.music = music if fusion != "none" or va_heads else None
             self.painting = PaintingEncoder(image_size, patch_size, width, depth, heads, mlp_ratio, fusion,
                                             token_channels if variant == "lite0" else None)
+        # auxiliary heads: each side's own valence/arousal from its embedding (deep supervision)
+        # (LayerNorm first: raw patch embeddings are large enough to saturate the tanh)
+        self.va_image = nn.Sequential(nn.LayerNorm(width), nn.Linear(width, 2)) if va_heads else None
+        self.va_music = nn.Sequential(nn.LayerNorm(width), nn.Linear(width, 2)) if va_heads else None
+
+    def predict_va(self, image: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        """(image V/A ``[B, 2]``, music V/A ``[B, 2]``) in [-1, 1] from the auxiliary heads: the image's
+        from the mean of its patch embeddings, the music's from its vector ``y``."""
+        embed = self.painting.patch_embed(image)
+        pooled = embed.mean(dim=1) if image.ndim == 3 else embed.flatten(2).mean(dim=2)
+        return torch.tanh(self.va_image(pooled)), torch.tanh(self.va_music(y))
 
     def encode_music(self, music: Tensor) -> tuple[Tensor | None, Tensor | None]:
         """-> (music tokens ``[B, M, d]``, music vector ``y`` ``[B, d]``); (None, None) for the painting-only model."""
@@ -356,18 +389,26 @@ class MPJudge(ZooModule):
     :attr:`net`, so the optimiser and the DPO reference copy never see it, and once in
     ``state_dict()`` (``backbone.model.*``), so checkpoints carry it and load it strictly.
 
+    ``music_encoder="musicnn"`` (not for the official variant) replaces the mel encoder by a small
+    MLP over the frozen musicnn MagnaTagATune tagger's per-patch features (:attr:`music_backbone`,
+    held like the lite0 backbone; inputs are then ``[B, P, 250]`` features, or audio it encodes).
+    ``va_heads=True`` adds two linear heads predicting each side's own valence/arousal (image: mean
+    patch embedding; music: ``y``), trained with ``lambda_va`` x MSE when the batch has
+    :data:`VA_LABELS`: deep supervision that tells the encoders which direction in their
+    features carries emotion when the pair scores alone are too few to find it.
+
     Training args: ``lr``, ``weight_decay`` (Adam), ``lambda_reg``, ``lambda_dpo``, ``use_dpo``,
     ``dpo_beta``, ``reference_checkpoint`` (a saved MPJudge of the same variant to use as the DPO
-    reference instead of a copy of this model) and ``acc_threshold`` (of the ACC metric).
+    reference instead of a copy of this model), ``lambda_va`` and ``acc_threshold`` (of the ACC metric).
     """
 
     def __init__(self, variant: str = "paper", image_size: int = 256, patch_size: int = 16, width: int = 512,
                  depth: int = 12, heads: int = 8, mlp_ratio: float = 4.0, fusion: str = "man", n_mels: int = 128,
                  music_channels: tuple[int, ...] = (64, 128, 256, 512), music_kernel: int = 3,
-                 music_pool: tuple[int, int] = (1, 1),
+                 music_pool: tuple[int, int] = (1, 1), music_encoder: str = "mel", va_heads: bool = False,
                  lr: float = 1e-5, weight_decay: float = 0.05, lambda_reg: float = 1.0, lambda_dpo: float = 0.5,
                  use_dpo: bool = True, dpo_beta: float = 1.0, reference_checkpoint: str | None = None,
-                 acc_threshold: float = 0.5) -> None:
+                 lambda_va: float = 1.0, acc_threshold: float = 0.5) -> None:
         super().__init__()
         self.save_hyperparameters()
         if variant not in VARIANTS:
@@ -387,10 +428,16 @@ class MPJudge(ZooModule):
             raise ValueError("music_channels needs at least one conv block")
         if len(music_pool) != 2 or min(music_pool) < 1:
             raise ValueError(f"music_pool must be two positive integers (time, frequency), got {music_pool!r}")
+        if music_encoder not in MUSIC_ENCODERS:
+            raise ValueError(f"music_encoder must be one of {MUSIC_ENCODERS}, got {music_encoder!r}")
+        if variant == "official" and (music_encoder != "mel" or va_heads):
+            raise ValueError("the official variant has its own music encoder and no V/A heads")
         self.backbone = _lite0_backbone() if variant == "lite0" else None
+        self.music_backbone = _musicnn_backbone() if music_encoder == "musicnn" else None
         self.net = MPJudgeNet(variant, image_size, patch_size, width, depth, heads, mlp_ratio, fusion,
                               tuple(music_channels), music_kernel, tuple(music_pool),
-                              None if self.backbone is None else self.backbone.num_features)
+                              None if self.backbone is None else self.backbone.num_features,
+                              MUSICNN_FEATURE_DIM if music_encoder == "musicnn" else None, va_heads)
         scored = MetricCollection({"srcc": SRCC(), "plcc": PLCC(), "mae": MAE(),
                                    "acc": ThresholdAccuracy(acc_threshold)})
         preference = MetricCollection({"pref_acc": MeanMetric(), "pref_acc_music_query": MeanMetric(),
@@ -486,9 +533,27 @@ class MPJudge(ZooModule):
         return FeatureCache(f"emb-{cfg['backbone']}-tokens").tensor(
             path, cfg, lambda: self.image_tokens(load()[None])[0].cpu(), encoder=cfg["backbone"])
 
+    def music_features(self, waveform: Tensor) -> Tensor:
+        """The frozen musicnn's per-patch features ``[P, 250]`` of one mono 16-kHz waveform (musicnn encoder)."""
+        if self.music_backbone is None:
+            raise ValueError("music_features needs music_encoder='musicnn'")
+        return self.music_backbone.patch_features(waveform.to(self.device)).cpu()
+
+    def cached_music_features(self, path: str | os.PathLike) -> Tensor:
+        """:meth:`music_features` of the first ``clip_seconds`` of an audio file, from the feature cache."""
+        if self.music_backbone is None:
+            raise ValueError("cached_music_features needs music_encoder='musicnn'")
+        return cached_musicnn_features(path, self.music_backbone, self.preprocess.get("clip_seconds"))
+
     def _check_music(self, music, name: str = "mel") -> Tensor:
-        """Music batch as the encoder takes it: ``[B, 1, T, n_mels]`` (paper) or ``[B, 3, H, W]`` (official)."""
+        """Music batch as the encoder takes it: ``[B, 1, T, n_mels]`` (paper), ``[B, 3, H, W]`` (official)
+        or ``[B, P, 250]`` musicnn features."""
         got = tuple(music.shape) if isinstance(music, Tensor) else type(music).__name__
+        if self.music_backbone is not None:
+            if isinstance(music, Tensor) and music.ndim == 3 and music.shape[-1] == MUSICNN_FEATURE_DIM:
+                return music
+            raise InputError(name, f"expected musicnn patch features as a tensor [B, P, {MUSICNN_FEATURE_DIM}], "
+                                   f"got {got}")
         if self.hparams.variant == "official":
             if isinstance(music, Tensor) and music.ndim == 4 and music.shape[1] == 3:
                 return music
@@ -502,7 +567,8 @@ class MPJudge(ZooModule):
                                f"[B, 1, T, {n_mels}], got {got}")
 
     def _music_batch(self, music, name: str = "mel") -> Tensor:
-        """Like :meth:`_check_music`, also accepting one unbatched input (``[T, n_mels]`` or ``[3, H, W]``)."""
+        """Like :meth:`_check_music`, also accepting one unbatched input (``[T, n_mels]``, ``[3, H, W]``
+        or ``[P, 250]``)."""
         single = 3 if self.hparams.variant == "official" else 2
         if isinstance(music, Tensor) and music.ndim == single:
             music = music.unsqueeze(0)
@@ -521,6 +587,14 @@ class MPJudge(ZooModule):
     @property
     def dpo_active(self) -> bool:
         return bool(self.hparams.use_dpo) and self.hparams.lambda_dpo > 0
+
+    @staticmethod
+    def _batch_music(batch: Mapping) -> Tensor:
+        """The batch's music: its precomputed ``music_features`` when given, else its ``mel``."""
+        music = batch.get("music_features", batch.get("mel"))
+        if music is None:
+            raise InputError("batch", "lacks 'mel' (or 'music_features')")
+        return music
 
     @staticmethod
     def _batch_paintings(batch: Mapping, key: str, where: str = "batch") -> Tensor:
@@ -594,7 +668,7 @@ class MPJudge(ZooModule):
         reference = self.reference_net() if pref is not None else None
         paintings, music = [], []
         if scored:
-            paintings.append(self._batch_paintings(batch, "image")), music.append(batch["mel"])
+            paintings.append(self._batch_paintings(batch, "image")), music.append(self._batch_music(batch))
         if pref is not None:
             paintings += [pref["image_pos"], pref["image_neg"]]
             music += [pref["mel_pos"], pref["mel_neg"]]
@@ -606,6 +680,9 @@ class MPJudge(ZooModule):
             preds = outputs.pop(0)
             losses["mse"] = F.mse_loss(preds, batch["score"].to(preds.dtype).reshape(preds.shape))
             total = total + self.hparams.lambda_reg * losses["mse"]
+            if self.net.va_image is not None and self.hparams.lambda_va > 0 and all(k in batch for k in VA_LABELS):
+                losses["va"] = self._va_loss(paintings[0], music[0], batch)
+                total = total + self.hparams.lambda_va * losses["va"]
         if reference is not None:
             pos, neg = outputs
             with torch.no_grad():
@@ -614,6 +691,12 @@ class MPJudge(ZooModule):
             total = total + self.hparams.lambda_dpo * losses["dpo"]
         losses["loss"] = total
         return losses
+
+    def _va_loss(self, paintings: Tensor, music: Tensor, batch: Mapping) -> Tensor:
+        """MSE of the auxiliary heads' V/A (both sides) against the batch's :data:`VA_LABELS`."""
+        image_va, music_va = self.net.predict_va(paintings, self.net.encode_music(music)[1])
+        target = torch.stack([batch[k] for k in VA_LABELS], dim=-1).to(image_va.dtype)
+        return F.mse_loss(torch.cat([image_va, music_va], dim=-1), target)
 
     def training_step(self, batch: dict, batch_idx: int) -> Tensor:
         losses = self.compute_losses(batch)
@@ -626,7 +709,7 @@ class MPJudge(ZooModule):
         metrics = self.val_metrics if stage == "val" else self.test_metrics
         pref_metrics = self.val_pref_metrics if stage == "val" else self.test_pref_metrics
         if "score" in batch:
-            preds = self(self._batch_paintings(batch, "image"), batch["mel"])
+            preds = self(self._batch_paintings(batch, "image"), self._batch_music(batch))
             metrics.update(preds, batch["score"])
             self.log_dict(metrics, on_step=False, on_epoch=True, batch_size=len(preds))
         pref = self._preferences(batch)
@@ -652,7 +735,7 @@ class MPJudge(ZooModule):
         self._evaluate(batch, "test")
 
     def predict_step(self, batch: dict, batch_idx: int) -> Tensor:
-        return self(self._batch_paintings(batch, "image"), batch["mel"])
+        return self(self._batch_paintings(batch, "image"), self._batch_music(batch))
 
     def configure_optimizers(self):
         return torch.optim.Adam(self.net.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
@@ -717,6 +800,10 @@ class MPJudge(ZooModule):
             return loader.image(str(item)) if isinstance(item, (str, os.PathLike)) else item
 
         def music(item):
+            if self.music_backbone is not None and isinstance(item, (str, os.PathLike)):
+                return self.music_features(load_clip(item, self.preprocess.get("clip_seconds")))
+            if self.music_backbone is not None and isinstance(item, Tensor) and item.ndim == 1:
+                return self.music_features(item.float())
             if isinstance(item, (str, os.PathLike)):
                 return loader.audio(str(item))["mel"]
             if isinstance(item, Tensor) and item.ndim == 1 and loader.mel is not None:
@@ -815,6 +902,13 @@ def _lite0_backbone() -> nn.Module:
     from affectzoo.backbones import efficientnet_lite0
 
     return efficientnet_lite0(pretrained=True, pooled=False, frozen=True)
+
+
+def _musicnn_backbone() -> nn.Module:
+    """The frozen musicnn MagnaTagATune tagger (weights from the ``musicnn`` package)."""
+    from affectzoo.backbones.musicnn import MusicnnMTT
+
+    return MusicnnMTT.from_checkpoint(frozen=True)
 
 
 def _load_reference(path: str, variant: str) -> MPJudgeNet:
@@ -977,13 +1071,37 @@ def _lite0_preprocess(image_size: int) -> dict:
 
 
 @register_model(family="mpjudge", cfgs={
-    "open_pairs": {"description": "MPJudge on frozen ImageNet EfficientNet-Lite0 tokens (192 px, 6 x 6) with 3 "
-                                  "trainable MAN blocks of width 128, for CPU training on open-pairs (no weights yet)",
-                   "preprocess": _lite0_preprocess(LITE0_ARGS["image_size"]), **_COMMON},
+    "base": {"description": "MPJudge on frozen ImageNet EfficientNet-Lite0 tokens (192 px, 6 x 6) with 3 "
+                            "trainable MAN blocks of width 128 and a small mel encoder (no weights: trained on "
+                            "open-pairs it did not beat chance on held-out music, see docs/mpjudge.md)",
+             "preprocess": _lite0_preprocess(LITE0_ARGS["image_size"]), **_COMMON},
 })
 def mpjudge_lite0(**kwargs) -> MPJudge:
     """MPJudge whose painting tokens are frozen ImageNet EfficientNet-Lite0 features (see the module docstring)."""
     return MPJudge(**{**LITE0_ARGS, **kwargs})
+
+
+MUSICNN_ARGS = {**{k: v for k, v in LITE0_ARGS.items() if not k.startswith("music_")},
+                "music_encoder": "musicnn", "va_heads": True}
+
+
+def _musicnn_preprocess(image_size: int) -> dict:
+    """Lite0's image settings; audio read at musicnn's 16 kHz, first 15 s (five 3-s patches)."""
+    image = {k: v for k, v in _lite0_preprocess(image_size).items()
+             if k in ("image_size", "mean", "std", "crop_pct", "interpolation")}
+    return {**image, "sample_rate": 16000, "clip_seconds": 15.0, "mono": True,
+            "music_features": "musicnn MTT_musicnn per 3-s patch: 200-d penultimate embedding + 50 tag probabilities"}
+
+
+@register_model(family="mpjudge", cfgs={
+    "open_pairs": {"description": "MPJudge for CPU training on open data: frozen ImageNet EfficientNet-Lite0 tokens "
+                                  "(192 px, 6 x 6) with 3 trainable MAN blocks of width 128, conditioned on frozen "
+                                  "musicnn (MagnaTagATune) patch features; auxiliary V/A heads",
+                   "preprocess": _musicnn_preprocess(MUSICNN_ARGS["image_size"]), **_COMMON},
+})
+def mpjudge_lite0_musicnn(**kwargs) -> MPJudge:
+    """MPJudge on two frozen pretrained encoders (Lite0 paintings, musicnn music) with V/A deep supervision."""
+    return MPJudge(**{**MUSICNN_ARGS, **kwargs})
 
 
 @register_model(family="mpjudge", cfgs={
