@@ -14,6 +14,7 @@ from PIL import Image
 from affectzoo.data import builds
 from affectzoo.data.builds import BuildResult, register_build
 from affectzoo.data.collate import collate_padded
+from affectzoo.data.datasets import PairsWithPreferences
 from affectzoo.data.datamodules import BuildDataModule, MPDDataModule, OASISDataModule, resolve_preprocess
 from affectzoo.data.registry import create_datamodule, list_datamodules
 
@@ -74,6 +75,28 @@ def test_mpd_datamodule_gives_images_mels_and_scores(tmp_path, monkeypatch):
     frames = 1 + 8000 // 128
     assert batch["image"].shape == (5, 3, 32, 32) and batch["mel"].shape == (5, frames, 16)
     assert sorted(batch["score"].tolist()) == [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+def test_mpd_preferences_feed_training_in_both_directions(tmp_path, monkeypatch):
+    monkeypatch.setenv("AFFECTZOO_CACHE", str(tmp_path / "cache"))
+    write_media(tmp_path / "media", 5)
+    entries = [{"image_path": f"media/img{k}.png", "audio_path": f"media/clip{k}.wav", "score": k / 4}
+               for k in range(5)]
+    (tmp_path / "mpd.json").write_text(json.dumps(entries))
+    prefs = [{"audio_path": "media/clip0.wav", "chosen": "media/img1.png", "rejected": "media/img2.png"},
+             {"image_path": "media/img3.png", "chosen": "media/clip4.wav", "rejected": "media/clip1.wav"}]
+    (tmp_path / "prefs.json").write_text(json.dumps(prefs))
+    dm = MPDDataModule(path=str(tmp_path / "mpd.json"), preferences=str(tmp_path / "prefs.json"),
+                       preprocess=MEL_PREPROCESS, batch_size=2, seed=1)
+    dm.setup()
+    batch = next(iter(dm._eval_loader(dm.datasets["train"], collate_padded)))
+    pref = batch["pref"]
+    assert pref["query_modality"] == ["music", "image"]
+    assert torch.equal(pref["mel_pos"][0], pref["mel_neg"][0]) and not torch.equal(pref["mel_pos"][1], pref["mel_neg"][1])
+    assert torch.equal(pref["image_pos"][1], pref["image_neg"][1]) and not torch.equal(pref["image_pos"][0],
+                                                                                        pref["image_neg"][0])
+    assert isinstance(dm.datasets["train"], PairsWithPreferences)
+    assert not isinstance(dm.datasets["val"], PairsWithPreferences)
 
 
 def test_collate_pads_variable_length_audio():

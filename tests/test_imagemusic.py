@@ -105,7 +105,7 @@ def test_training_lowers_the_loss_and_fills_the_reference():
     for _ in range(25):
         loss = model.training_step(batch, 0)
         optimiser.zero_grad(), loss.backward(), optimiser.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     assert losses[-1] < 0.5 * losses[0]
     assert int(model.reference_count) == 25 * 6 and model.image_reference.abs().sum() > 0
 

@@ -63,10 +63,30 @@ def tiny_open_pairs(tmp: Path, monkeypatch) -> list[str]:
     return ["--data.init_args.root", str(media), "--data.init_args.batch_size", "2"]
 
 
+def tiny_imuse(folder: Path) -> list[str]:
+    """A 4-image OASIS and a 6-clip music table (V/A on 0..1) for the IMUSE DataModule."""
+    (folder / "oasis" / "images").mkdir(parents=True)
+    rows = [",Theme,Category,Source,Valence_mean,Valence_SD,Valence_N,Arousal_mean,Arousal_SD,Arousal_N"]
+    for k in range(4):
+        Image.new("RGB", (64, 48), (60 * k, 90, 30)).save(folder / "oasis" / "images" / f"T{k}.jpg")
+        rows.append(f"I{k + 1},T{k},Object,Pixabay,{1 + 2 * k},1,9,{7 - 2 * k},1,9")
+    (folder / "oasis" / "OASIS.csv").write_text("\n".join(rows) + "\n")
+    music = ["id,audio_path,valence,arousal"]
+    for k in range(6):
+        sf.write(folder / f"s{k}.wav", 0.2 * np.sin(np.arange(22050) * 0.02 * (k + 1)), 22050)
+        music.append(f"s{k},s{k}.wav,{k / 5},{1 - k / 5}")
+    (folder / "music.csv").write_text("\n".join(music) + "\n")
+    return ["--data.init_args.oasis", str(folder / "oasis"), "--data.init_args.music", str(folder / "music.csv"),
+            "--data.init_args.music_scale", "0..1", "--data.init_args.batch_size", "2",
+            "--data.init_args.num_workers", "0"]
+
+
 STAND_INS = {
     "mpjudge": lambda tmp, monkeypatch: ["--data.init_args.path", str(tiny_mpd(tmp / "mpd")), "--data.init_args.batch_size", "2",
                             "--data.init_args.num_workers", "0", "--trainer.precision", "32-true"],
     "mpjudge_open": tiny_open_pairs,
+    "imagemusic": lambda tmp, monkeypatch: tiny_imuse(tmp / "imuse"),
+    "imagemusic_open": tiny_open_pairs,
 }
 
 

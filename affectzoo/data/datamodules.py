@@ -27,8 +27,8 @@ from affectzoo.data.builds.splits import SPLITS, by_split, split_groups
 from affectzoo.data.collate import collate_padded
 from affectzoo.data.datasets import MediaLoader, PairsWithPreferences, TableDataset, WithTargets
 from affectzoo.data.readers import (read_1000songs, read_bass, read_deam, read_emopia, read_emotify,
-                                    read_imemnet_c_images, read_mpd_pairs, read_oasis, read_pmemo,
-                                    read_vgmidi_pieces)
+                                    read_imemnet_c_images, read_mpd_pairs, read_mpd_preferences, read_oasis,
+                                    read_pmemo, read_vgmidi_pieces)
 from affectzoo.data.registry import register_datamodule
 
 
@@ -298,9 +298,26 @@ class VGMIDIDataModule(FormatDataModule):
 
 @register_datamodule("mpd")
 class MPDDataModule(FormatDataModule):
-    """MPD scored pairs (the MPJudge reference JSON) as ``image``, ``audio``/``mel``, ``score``."""
+    """MPD scored pairs (the MPJudge reference JSON) as ``image``, ``audio``/``mel``, ``score``.
+
+    ``preferences``: an MPD preference JSON (layout in :mod:`affectzoo.data.readers.mpd`); its
+    pairs are fed to training as ``pref`` samples (``PairsWithPreferences``), cycled so every
+    scored training pair carries one. Evaluation splits get none: MPD has no split of them.
+    """
 
     reader, media, labels = staticmethod(read_mpd_pairs), ("image", "audio"), ("score",)
+
+    def __init__(self, path: str, preferences: str | None = None, **kwargs) -> None:
+        super().__init__(path, **kwargs)
+        self.preferences = preferences
+
+    def setup(self, stage: str | None = None) -> None:
+        super().setup(stage)
+        if self.preferences:
+            prefs = read_mpd_preferences(self.preferences).rename(columns={
+                "query_path": "query_id", "chosen_path": "preferred_id", "rejected_path": "rejected_id"})
+            prefs["query_modality"] = prefs["query_modality"].replace({"audio": "music"})
+            self.datasets["train"] = PairsWithPreferences(self.datasets["train"], prefs, ids_are_paths=True)
 
 
 # ------------------------------------------------------------------------------------ ImageMusic

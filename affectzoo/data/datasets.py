@@ -92,14 +92,19 @@ class PairsWithPreferences(Dataset):
     ``preferences`` rows (``query_modality``, ``query_id``, ``preferred_id``, ``rejected_id``) are
     cycled so every pair carries one; the sample has ``image_pos``/``image_neg``/``mel_pos``/
     ``mel_neg`` (the query repeated on its own side) and ``query_modality``, the layout
-    ``MPJudge`` trains DPO on. Paths of the ids come from the pairs table.
+    ``MPJudge`` trains DPO on. Paths of the ids come from the pairs table, unless
+    ``ids_are_paths`` (MPD's preference file names its files directly).
     """
 
-    def __init__(self, pairs: TableDataset, preferences: pd.DataFrame) -> None:
+    def __init__(self, pairs: TableDataset, preferences: pd.DataFrame, ids_are_paths: bool = False) -> None:
         self.pairs, self.preferences = pairs, preferences.reset_index(drop=True)
         table = pairs.table
-        self.image_paths = dict(zip(table["image_id"], table["image_path"]))
-        self.audio_paths = dict(zip(table["music_id"], table["audio_path"]))
+        if ids_are_paths:
+            ids = self.preferences[["query_id", "preferred_id", "rejected_id"]].to_numpy().ravel()
+            self.image_paths = self.audio_paths = {i: i for i in ids}
+        else:
+            self.image_paths = dict(zip(table["image_id"], table["image_path"]))
+            self.audio_paths = dict(zip(table["music_id"], table["audio_path"]))
 
     def __len__(self) -> int:
         return len(self.pairs)
