@@ -94,7 +94,8 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
     p = commands.add_parser("recommend-music", help="rank a music catalogue for an image (ImageMusic)")
     p.add_argument("--image", required=True, help="image file")
     p.add_argument("--catalog", required=True,
-                   help="folder of audio files, .csv/.tsv table with an audio_path column, or a saved .safetensors index")
+                   help="folder of audio files, .csv/.tsv table with an audio_path column, "
+                        "or a saved .safetensors music index")
     p.add_argument("-k", type=int, default=10, help="how many clips to return (default 10)")
     p.add_argument("--model", default="imagemusic", help="family, arch.tag, checkpoint folder or hf-hub: source")
     p.add_argument("--on-error", choices=("raise", "skip"), default="raise",
@@ -235,7 +236,8 @@ def _cmd_recommend_music(args) -> int:
     import affectzoo
 
     model = affectzoo.load(args.model)
-    for rank, (path, similarity) in enumerate(model.recommend_music(args.image, args.catalog, args.k, args.on_error), 1):
+    recommendations = model.recommend_music(args.image, args.catalog, args.k, args.on_error)
+    for rank, (path, similarity) in enumerate(recommendations, start=1):
         print(f"{rank:>3}  {similarity:.4f}  {path}")
     return 0
 

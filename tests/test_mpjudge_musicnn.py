@@ -97,3 +97,22 @@ def test_save_and_load_round_trip(tmp_path):
     batch = scored_batch(3)
     assert torch.allclose(model(batch["image_tokens"], batch["music_features"]),
                           loaded(batch["image_tokens"], batch["music_features"]), atol=1e-6)
+
+
+def test_va_prior_adds_the_emotion_distance_logit():
+    from affectzoo.models.mpjudge import va_match
+
+    model = tiny(va_prior=True).eval()
+    batch = scored_batch(4)
+    with torch.no_grad():
+        tokens, y = model.net.encode_music(batch["music_features"])
+        head_only = model.net.painting(batch["image_tokens"], tokens, y)[0]
+        prior = va_match(*model.net.predict_va(batch["image_tokens"], y)).clamp(1e-4, 1 - 1e-4)
+        expected = torch.sigmoid(torch.logit(head_only, eps=1e-6) + torch.logit(prior))
+        assert torch.allclose(model(batch["image_tokens"], batch["music_features"]), expected, atol=1e-5)
+        model.net.prior_weight.fill_(0.0)
+        assert torch.allclose(model(batch["image_tokens"], batch["music_features"]), head_only, atol=1e-5)
+    assert va_match(torch.tensor([[1.0, 1.0]]), torch.tensor([[-1.0, -1.0]])).item() == pytest.approx(1 - 2**0.5)
+    assert va_match(torch.tensor([[0.3, -0.2]]), torch.tensor([[0.3, -0.2]])).item() == 1.0
+    with pytest.raises(ValueError, match="va_prior reads the auxiliary V/A heads"):
+        tiny(va_prior=True, va_heads=False)

@@ -24,19 +24,24 @@ architectures:
 
 Inputs. Images: pixels ``[B, 3, S, S]`` with S >= ``image_size`` (the loader gives 256 x 256: short
 side resized to 256, centre crop); the model crops ``image_size`` (224) itself: a random crop and a
-horizontal flip with probability 0.5 in training, the centre crop otherwise (together the timm eval
-transform at crop_pct 0.875). Or the frozen backbone's pooled features ``[B, C]`` / ``[B, 1, C]``
-(:meth:`ImageMusic.cached_image_tokens`: one "token" per image, computed from the centre crop, so
-a pipeline on cached features trains without image augmentation). Music: SampleCNN takes mono
+horizontal flip with probability 0.5 in training, the centre crop otherwise (resize 256 + centre 224
+is timm's eval transform at crop_pct 0.875). Or the frozen backbone's pooled features ``[B, C]`` /
+``[B, 1, C]`` (:meth:`ImageMusic.cached_image_tokens`: one "token" per image, computed from the
+centre crop, so a pipeline on cached features trains without image augmentation; cached features
+are also kept in memory per process, so an epoch reads each file's cache entry once). Music: SampleCNN takes mono
 waveforms ``[B, T]`` at 22,050 Hz (T >= 59,049 or zero-padded to it): in training a random
 59,049-sample crop per clip, otherwise the mean of the 128-d branch vectors of the consecutive
 59,049-sample segments (``audio_lengths`` marks padding). musicnn takes its patch features
 ``[B, P, 250]`` (or 16-kHz waveforms it encodes): in training one random patch per clip, otherwise
 the mean of the branch vectors over the clip's patches (``music_features_lengths`` marks padding).
+Files given to the inference methods are read for their first ``clip_seconds`` (SampleCNN 10 s,
+musicnn 15 s; :func:`preprocess_for`).
 
 Training (paper section 4.4): Huber loss on the four outputs against the labels rescaled to [0, 1]
 (``image_valence``, ``image_arousal``, ``music_valence``, ``music_arousal`` of the batch, which are
-in [-1, 1]); Adam, lr 0.01, weight decay 1e-4. Only :attr:`ImageMusic.net` is trained.
+in [-1, 1]); Adam, lr 0.01, weight decay 1e-4 (the defaults). Only :attr:`ImageMusic.net` is trained:
+the frozen encoders (:attr:`ImageMusic.image_backbone`, :attr:`ImageMusic.music_backbone`) stay in
+eval mode, and the state dict holds them too, so a saved model loads strictly and complete.
 
 Similarity and recommendation (paper section 5). The predicted similarity of a pair is the IMUSE
 score of its predicted V/A, S = 1 - sqrt(dV^2 + dA^2) on the [0, 1] scale
@@ -77,12 +82,11 @@ from torchmetrics.utilities import dim_zero_cat
 from affectzoo._registry import register_model
 from affectzoo.backbones.samplecnn import SAMPLECNN_INPUT_SAMPLES, SAMPLECNN_SAMPLE_RATE, SampleCNN
 from affectzoo.data.cache import FeatureCache, file_sha256
-from affectzoo.errors import InputError
+from affectzoo.errors import InputError, check_readable_file
 from affectzoo.metrics import MAE, RMSE, SRCC, MAPAtK
 from affectzoo.models.base import ZooModule
 
-PAPER = ('Chheda et al., "Music recommendation based on affective image content analysis", '
-         "Procedia Computer Science, 2023")
+PAPER = 'Chheda et al., "Music recommendation based on affective image content analysis", 2023'
 MUSIC_BRANCHES = ("samplecnn", "musicnn")
 #: The four outputs, in order; [0, 1] from :meth:`ImageMusic.forward`, [-1, 1] from the public API.
 VA_NAMES = ("image_valence", "image_arousal", "music_valence", "music_arousal")
@@ -203,8 +207,9 @@ class ImageMusic(ZooModule):
 
     Args: ``image_backbone`` (timm name), ``image_weights`` (``"offline"``: packaged ImageNet
     weights where they exist, else a seed-0 random init; ``"random"``; or a state-dict file),
-    ``music_branch`` (:data:`MUSIC_BRANCHES`), ``image_size`` (the crop the backbone sees), ``lr``, ``weight_decay``,
-    ``huber_delta``, ``map_k`` (MAP@1..map_k) and ``reference_size`` (stored training vectors).
+    ``music_branch`` (:data:`MUSIC_BRANCHES`), ``image_size`` (the crop the backbone sees),
+    ``lr``, ``weight_decay``, ``huber_delta``, ``map_k`` (MAP@1..map_k) and ``reference_size``
+    (how many training vectors of each branch :meth:`predict_va` pairs with).
     """
 
     def __init__(self, image_backbone: str = "mobilenetv3_large_100", image_weights: str = "offline",
@@ -225,16 +230,13 @@ class ImageMusic(ZooModule):
                                     **{f"srcc_{name}": SRCC() for name in VA_NAMES}}, compute_groups=False)
         self.val_metrics, self.test_metrics = metrics.clone(prefix="val/"), metrics.clone(prefix="test/")
         self.val_map, self.test_map = MAPCurve(map_k), MAPCurve(map_k)
+        self._feature_memo: dict[tuple, Tensor] = {}
 
     # ------------------------------------------------------------------------------ image side
 
-    @property
-    def crop_size(self) -> int:
-        return self.hparams.image_size
-
     def _crop(self, pixels: Tensor, random: bool) -> Tensor:
         """``image_size`` crop of ``[B, 3, H, W]``: random + flip p=0.5 if ``random``, else the centre."""
-        size = self.crop_size
+        size = self.hparams.image_size
         height, width = pixels.shape[-2:]
         if height < size or width < size:
             raise InputError("image", f"images must be at least {size} x {size} px, got {height} x {width}")
@@ -258,7 +260,8 @@ class ImageMusic(ZooModule):
         if pixels.ndim != 4 or pixels.shape[1] != 3:
             raise InputError("image", f"expected images as a tensor [B, 3, H, W], got {tuple(pixels.shape)}")
         with torch.no_grad():
-            return self.image_backbone(self._crop(pixels.to(self.device), self.training if augment is None else augment))
+            random = self.training if augment is None else augment
+            return self.image_backbone(self._crop(pixels.to(self.device), random))
 
     def _image_features(self, images: Tensor) -> Tensor:
         """Pixels -> backbone features; features ``[B, C]`` or tokens ``[B, 1, C]`` pass through."""
@@ -278,7 +281,7 @@ class ImageMusic(ZooModule):
         cfg = self.image_backbone.cfg
         preprocess = self.preprocess
         return {"backbone": cfg["name"], "weights": cfg["weights"], "weights_id": _weights_id(self.hparams),
-                "crop": self.crop_size, "pooled": True,
+                "crop": self.hparams.image_size, "pooled": True,
                 **{k: preprocess[k] for k in ("image_size", "mean", "std", "crop_pct", "interpolation")
                    if k in preprocess}}
 
@@ -289,8 +292,19 @@ class ImageMusic(ZooModule):
         miss; the features are those of the centre crop. Namespace ``emb-<backbone>-pooled``.
         """
         cfg = self.image_tokens_cfg
-        return FeatureCache(f"emb-{cfg['backbone']}-pooled").tensor(
-            path, cfg, lambda: self.image_features(load()[None], augment=False).cpu(), encoder=cfg["backbone"])
+        cache = FeatureCache(f"emb-{cfg['backbone']}-pooled")
+        return self._memoised("image", path, lambda: cache.tensor(
+            path, cfg, lambda: self.image_features(load()[None], augment=False).cpu(), encoder=cfg["backbone"]))
+
+    def _memoised(self, kind: str, path: str | os.PathLike, compute: Callable[[], Tensor]) -> Tensor:
+        """``compute()`` once per (kind, file, size, mtime) in this process: an epoch over cached
+        features then reads each file's cache entry once, not once per pair the file is in."""
+        check_readable_file(path)
+        stat = os.stat(path)
+        key = (kind, os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
+        if key not in self._feature_memo:
+            self._feature_memo[key] = compute()
+        return self._feature_memo[key]
 
     # ------------------------------------------------------------------------------ music side
 
@@ -304,7 +318,8 @@ class ImageMusic(ZooModule):
 
         if self.music_backbone is None:
             raise ValueError("cached music features need music_branch='musicnn' (SampleCNN is trained on audio)")
-        return cached_musicnn_features(path, self.music_backbone, self.preprocess["clip_seconds"])
+        return self._memoised("music", path, lambda: cached_musicnn_features(
+            path, self.music_backbone, self.preprocess["clip_seconds"]))
 
     def _music_vectors(self, music: Tensor, lengths: Tensor | None = None) -> Tensor:
         """Music vectors ``[B, 128]``: one random crop / patch per clip in training, the mean over all otherwise."""

@@ -321,6 +321,11 @@ class OfficialPaintingEncoder(nn.Module):
 # ------------------------------------------------------------------------------------------ network
 
 
+def va_match(image_va: Tensor, music_va: Tensor) -> Tensor:
+    """The IMUSE emotion-distance score ``1 - ||(image_va - music_va) / 2||`` of V/A in [-1, 1]."""
+    return 1 - torch.linalg.vector_norm((image_va - music_va) / 2, dim=-1)
+
+
 class MPJudgeNet(nn.Module):
     """Music encoder + painting encoder; ``forward(image, music) -> [B]``. Inputs are already shape-checked.
 
@@ -332,7 +337,7 @@ class MPJudgeNet(nn.Module):
     def __init__(self, variant: str, image_size: int, patch_size: int, width: int, depth: int, heads: int,
                  mlp_ratio: float, fusion: str, music_channels: Sequence[int], music_kernel: int,
                  music_pool: Sequence[int] = (1, 1), token_channels: int | None = None,
-                 music_features: int | None = None, va_heads: bool = False) -> None:
+                 music_features: int | None = None, va_heads: bool = False, va_prior: bool = False) -> None:
         super().__init__()
         self.music: nn.Module | None
         if variant == "official":
@@ -348,6 +353,7 @@ class MPJudgeNet(nn.Module):
         # (LayerNorm first: raw patch embeddings are large enough to saturate the tanh)
         self.va_image = nn.Sequential(nn.LayerNorm(width), nn.Linear(width, 2)) if va_heads else None
         self.va_music = nn.Sequential(nn.LayerNorm(width), nn.Linear(width, 2)) if va_heads else None
+        self.prior_weight = nn.Parameter(torch.ones(())) if va_prior else None
 
     def predict_va(self, image: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         """(image V/A ``[B, 2]``, music V/A ``[B, 2]``) in [-1, 1] from the auxiliary heads: the image's
@@ -364,8 +370,16 @@ class MPJudgeNet(nn.Module):
 
     def judge(self, image: Tensor, music_tokens: Tensor | None, y: Tensor | None,
               ord: float = 1.0) -> tuple[Tensor, Tensor | None]:
-        """Score encoded music against paintings -> (scores ``[B]``, intensities ``[B, L, N]`` or None)."""
-        return self.painting(image, music_tokens, y, ord)
+        """Score encoded music against paintings -> (scores ``[B]``, intensities ``[B, L, N]`` or None).
+
+        With ``va_prior`` the head's logit is added to ``prior_weight`` x the logit of the emotion
+        distance score of the auxiliary heads' V/A (:func:`va_match`).
+        """
+        score, intensity = self.painting(image, music_tokens, y, ord)
+        if self.prior_weight is not None:
+            prior = va_match(*self.predict_va(image, y)).clamp(1e-4, 1 - 1e-4)
+            score = torch.sigmoid(torch.logit(score, eps=1e-6) + self.prior_weight * torch.logit(prior))
+        return score, intensity
 
     def forward(self, image: Tensor, music: Tensor) -> Tensor:
         return self.judge(image, *self.encode_music(music))[0]
@@ -395,7 +409,10 @@ class MPJudge(ZooModule):
     ``va_heads=True`` adds two linear heads predicting each side's own valence/arousal (image: mean
     patch embedding; music: ``y``), trained with ``lambda_va`` x MSE when the batch has
     :data:`VA_LABELS`: deep supervision that tells the encoders which direction in their
-    features carries emotion when the pair scores alone are too few to find it.
+    features carries emotion when the pair scores alone are too few to find it. ``va_prior=True``
+    (needs ``va_heads``) adds ``prior_weight`` (learned, starts at 1) x the logit of those heads'
+    emotion-distance score (:func:`va_match`) to the head's logit: the MAN network then learns a
+    correction to an emotion-distance prior instead of the whole score.
 
     Training args: ``lr``, ``weight_decay`` (Adam), ``lambda_reg``, ``lambda_dpo``, ``use_dpo``,
     ``dpo_beta``, ``reference_checkpoint`` (a saved MPJudge of the same variant to use as the DPO
@@ -406,6 +423,7 @@ class MPJudge(ZooModule):
                  depth: int = 12, heads: int = 8, mlp_ratio: float = 4.0, fusion: str = "man", n_mels: int = 128,
                  music_channels: tuple[int, ...] = (64, 128, 256, 512), music_kernel: int = 3,
                  music_pool: tuple[int, int] = (1, 1), music_encoder: str = "mel", va_heads: bool = False,
+                 va_prior: bool = False,
                  lr: float = 1e-5, weight_decay: float = 0.05, lambda_reg: float = 1.0, lambda_dpo: float = 0.5,
                  use_dpo: bool = True, dpo_beta: float = 1.0, reference_checkpoint: str | None = None,
                  lambda_va: float = 1.0, acc_threshold: float = 0.5) -> None:
@@ -432,12 +450,14 @@ class MPJudge(ZooModule):
             raise ValueError(f"music_encoder must be one of {MUSIC_ENCODERS}, got {music_encoder!r}")
         if variant == "official" and (music_encoder != "mel" or va_heads):
             raise ValueError("the official variant has its own music encoder and no V/A heads")
+        if va_prior and not va_heads:
+            raise ValueError("va_prior reads the auxiliary V/A heads: set va_heads=True")
         self.backbone = _lite0_backbone() if variant == "lite0" else None
         self.music_backbone = _musicnn_backbone() if music_encoder == "musicnn" else None
         self.net = MPJudgeNet(variant, image_size, patch_size, width, depth, heads, mlp_ratio, fusion,
                               tuple(music_channels), music_kernel, tuple(music_pool),
                               None if self.backbone is None else self.backbone.num_features,
-                              MUSICNN_FEATURE_DIM if music_encoder == "musicnn" else None, va_heads)
+                              MUSICNN_FEATURE_DIM if music_encoder == "musicnn" else None, va_heads, va_prior)
         scored = MetricCollection({"srcc": SRCC(), "plcc": PLCC(), "mae": MAE(),
                                    "acc": ThresholdAccuracy(acc_threshold)})
         preference = MetricCollection({"pref_acc": MeanMetric(), "pref_acc_music_query": MeanMetric(),
@@ -1082,7 +1102,7 @@ def mpjudge_lite0(**kwargs) -> MPJudge:
 
 
 MUSICNN_ARGS = {**{k: v for k, v in LITE0_ARGS.items() if not k.startswith("music_")},
-                "music_encoder": "musicnn", "va_heads": True}
+                "music_encoder": "musicnn", "va_heads": True, "va_prior": True}
 
 
 def _musicnn_preprocess(image_size: int) -> dict:
