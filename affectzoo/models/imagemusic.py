@@ -170,6 +170,8 @@ class ImageMusicNet(nn.Module):
 
 
 class Recommendation(NamedTuple):
+    """One recommended clip: its file and the predicted similarity of its pairing with the image."""
+
     path: str
     similarity: float
 
