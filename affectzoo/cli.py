@@ -75,6 +75,9 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
                    help="metrics.csv of an `affectzoo test` run (CSVLogger); its test/* values go into the card")
     p.add_argument("--dataset", default="", help="dataset name the --metrics-csv values were measured on")
     p.add_argument("--metrics-command", default="", help="the command that produced --metrics-csv")
+    p.add_argument("--metrics-json", metavar="FILE", action="append", default=[],
+                   help='more measured metrics: {"DATASET": {"metrics": {NAME: VALUE}, "command": "..."}} '
+                        "as the benchmark scripts write them (repeatable)")
     p.add_argument("--index", action="store_true", help="also add the checkpoint to checkpoints/index.json")
     p.add_argument("--recommended-for", metavar="FAMILY", help="make it the family's load() default (with --index)")
 
@@ -173,6 +176,20 @@ def test_metrics_from_csv(path: Path) -> dict[str, float]:
     return {k[len("test/"):]: round(float(v), 6) for k, v in rows[-1].items() if k.startswith("test/") and v}
 
 
+def metrics_from_json(path: Path) -> dict[str, dict]:
+    """``{dataset: {"metrics": {name: value}, "command": str}}`` from a benchmark script's JSON, checked."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise SystemExit(f"{path}: cannot read metrics JSON ({err})") from err
+    for dataset, measured in data.items() if isinstance(data, dict) else [(None, None)]:
+        if not (isinstance(measured, dict) and isinstance(measured.get("metrics"), dict) and measured.get("command")
+                and all(isinstance(v, (int, float)) for v in measured["metrics"].values())):
+            raise SystemExit(f"{path}: expected {{DATASET: {{\"metrics\": {{NAME: NUMBER}}, \"command\": STR}}}}, "
+                             f"entry {dataset!r} is not")
+    return data
+
+
 def _cmd_export(args) -> int:
     from affectzoo import _hub, _index
 
@@ -183,6 +200,10 @@ def _cmd_export(args) -> int:
             raise SystemExit("--metrics-csv needs --dataset and --metrics-command (the card says how numbers were made)")
         updates["metrics"] = {args.dataset: test_metrics_from_csv(Path(args.metrics_csv))}
         updates["metric_commands"] = {args.dataset: args.metrics_command}
+    for path in args.metrics_json:
+        for dataset, measured in metrics_from_json(Path(path)).items():
+            updates.setdefault("metrics", {})[dataset] = measured["metrics"]
+            updates.setdefault("metric_commands", {})[dataset] = measured["command"]
     folder = _hub.export_lightning_checkpoint(args.checkpoint, args.out, name=args.name, **updates)
     config = _hub.read_config(folder)
     cfg = _hub.PretrainedCfg.from_dict(config["pretrained_cfg"])

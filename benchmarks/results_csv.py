@@ -33,6 +33,6 @@ def append_rows(name: str, rows: list[dict]) -> Path:
         for row in rows:
             writer.writerow({**context, **row})
     for row in rows:
-        print(f"{row['measurement']:<50} {row['value']:>10} {row['unit']}  {row.get('ratio') or ''}")
+        print(f"{row['measurement']:<50} {row['value']:>10} {row.get('unit', '')}  {row.get('ratio') or ''}")
     print(f"rows appended to {path}")
     return path

@@ -104,6 +104,24 @@ def test_export_records_test_metrics_from_a_csv(tmp_path, trained_ckpt, capsys):
     assert "| srcc | 0.6250 |" in card and "Reproduce: `affectzoo test X`" in card
 
 
+def test_export_merges_benchmark_metrics_json(tmp_path, trained_ckpt):
+    metrics = tmp_path / "metrics.csv"
+    metrics.write_text("epoch,step,test/srcc\n0,4,0.5\n")
+    extra = tmp_path / "va.json"
+    extra.write_text(json.dumps({"images test": {"metrics": {"valence_srcc": 0.25}, "command": "python b.py"}}))
+    assert main(["export", str(trained_ckpt), "--out", str(tmp_path / "ck"), "--name", "test_regressor.synthetic",
+                 "--metrics-csv", str(metrics), "--dataset", "pairs test", "--metrics-command", "affectzoo test X",
+                 "--metrics-json", str(extra)]) == 0
+    import affectzoo
+
+    cfg = affectzoo.load(tmp_path / "ck").pretrained_cfg
+    assert cfg.metrics == {"pairs test": {"srcc": 0.5}, "images test": {"valence_srcc": 0.25}}
+    assert cfg.metric_commands["images test"] == "python b.py"
+    extra.write_text(json.dumps({"images test": {"metrics": {"valence_srcc": "high"}}}))
+    with pytest.raises(SystemExit, match="va.json: expected"):
+        main(["export", str(trained_ckpt), "--out", str(tmp_path / "ck2"), "--metrics-json", str(extra)])
+
+
 def test_lightning_script_parses_the_paper_recipe():
     recipe = Path(__file__).resolve().parent.parent / "recipes" / "mpjudge.yaml"
     out = run_cli("fit", "--config", str(recipe), "--print_config", script="lightning").stdout
