@@ -712,8 +712,8 @@ def imagemusic(**kwargs) -> ImageMusic:
 
 @register_model(family="imagemusic", cfgs={
     "musicnn": _cfg("tf_efficientnet_lite0", "musicnn",
-                    "ImageMusic on ImageNet EfficientNet-Lite0 (frozen) + frozen MagnaTagATune musicnn features "
-                    "(no weights yet)"),
+                    "ImageMusic on ImageNet EfficientNet-Lite0 (frozen) + frozen MagnaTagATune musicnn features; "
+                    "shipped weights trained on open-pairs"),
     "samplecnn": _cfg("tf_efficientnet_lite0", "samplecnn",
                       "ImageMusic on ImageNet EfficientNet-Lite0 (frozen) + SampleCNN from scratch (no weights yet)"),
 })

@@ -1116,7 +1116,8 @@ def _musicnn_preprocess(image_size: int) -> dict:
 @register_model(family="mpjudge", cfgs={
     "open_pairs": {"description": "MPJudge for CPU training on open data: frozen ImageNet EfficientNet-Lite0 tokens "
                                   "(192 px, 6 x 6) with 3 trainable MAN blocks of width 128, conditioned on frozen "
-                                  "musicnn (MagnaTagATune) patch features; auxiliary V/A heads",
+                                  "musicnn (MagnaTagATune) patch features; auxiliary V/A heads and V/A prior; "
+                                  "shipped weights trained on open-pairs",
                    "preprocess": _musicnn_preprocess(MUSICNN_ARGS["image_size"]), **_COMMON},
 })
 def mpjudge_lite0_musicnn(**kwargs) -> MPJudge:
