@@ -214,7 +214,8 @@ def export_lightning_checkpoint(ckpt_path, out_dir, name: str | None = None, **c
     """Turn a Lightning training checkpoint into a checkpoint folder (state dict only, sha256 recorded).
 
     ``name`` (``arch.tag``) says which registered model the weights are; its registered cfg supplies
-    what the training run did not record (description, preprocessing, outputs, paper, licence).
+    the description and paper (registry text, which may have been revised since training) and what
+    the training run did not record (preprocessing, outputs, licence).
     """
     from affectzoo._registry import get_pretrained_cfg
 
@@ -223,7 +224,8 @@ def export_lightning_checkpoint(ckpt_path, out_dir, name: str | None = None, **c
     if name:
         registered = get_pretrained_cfg(name).without_weights()
         carried = {k: v for k, v in trained.to_dict().items() if v not in (None, "", {}, [], ())}
-        carried.pop("architecture", None), carried.pop("tag", None)
+        for key in ("architecture", "tag", "description", "paper"):
+            carried.pop(key, None)
         model.pretrained_cfg = PretrainedCfg.from_dict({**registered.to_dict(), **carried})
     return save_pretrained(model, out_dir, **{k: v for k, v in cfg_updates.items() if v})
 
