@@ -248,7 +248,7 @@ def _cmd_judge(args) -> int:
         print(f"{value:.4f}  {path}")
     if args.explain:
         loader = MediaLoader(model.preprocess)
-        out = model.explain(loader.image(args.image[0]), loader.audio(args.audio)["mel"], args.explain)
+        out = model.explain(loader.image(args.image[0]), model.music_input(args.audio), args.explain)
         print(f"wrote {out}")
     return 0
 

@@ -116,3 +116,18 @@ def test_va_prior_adds_the_emotion_distance_logit():
     assert va_match(torch.tensor([[0.3, -0.2]]), torch.tensor([[0.3, -0.2]])).item() == 1.0
     with pytest.raises(ValueError, match="va_prior reads the auxiliary V/A heads"):
         tiny(va_prior=True, va_heads=False)
+
+
+def test_judge_command_explains_with_musicnn_features(tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    from affectzoo.cli import main
+
+    monkeypatch.setenv("AFFECTZOO_CACHE", str(tmp_path / "cache"))
+    folder = tiny(va_prior=True).save_pretrained(tmp_path / "ckpt")
+    Image.new("RGB", (80, 60), (20, 140, 200)).save(tmp_path / "p.png")
+    write_tone(tmp_path / "m.wav", 4.0)
+    assert main(["judge", "--image", str(tmp_path / "p.png"), "--audio", str(tmp_path / "m.wav"),
+                 "--model", str(folder), "--explain", str(tmp_path / "maps.png")]) == 0
+    assert 0 <= float(capsys.readouterr().out.split()[0]) <= 1
+    assert (tmp_path / "maps.png").stat().st_size > 1000

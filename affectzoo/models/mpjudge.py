@@ -838,6 +838,10 @@ class MPJudge(ZooModule):
 
         return convert(images, painting), convert(audio, music)
 
+    def music_input(self, audio) -> Tensor:
+        """What the music encoder reads for a file, waveform or tensor (or a list): see :meth:`_inputs`."""
+        return self._inputs(None, audio)[1]
+
     def score(self, images, mels, batch_size: int = 32) -> Tensor:
         """Scores ``[N]`` (CPU, float32) of the pairs ``(images[i], mels[i])``, in batches of ``batch_size``.
 
