@@ -12,9 +12,12 @@ constructor arguments JSON-serialisable.
 from __future__ import annotations
 
 import subprocess
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import lightning as L
+import torch
 
 from affectzoo._pretrained import PretrainedCfg
 
@@ -49,6 +52,17 @@ class ZooModule(L.LightningModule):
             "init_args": self.init_args,
             "pretrained_cfg": self.pretrained_cfg.to_dict(),
         }
+
+    @contextmanager
+    def _inference(self) -> Iterator[None]:
+        """Eval mode and no gradients for an inference call; the previous mode is restored after."""
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                yield
+        finally:
+            self.train(was_training)
 
     def save_pretrained(self, directory, **cfg_updates):
         """Write ``model.safetensors``, ``config.json`` and a model card into ``directory``."""

@@ -68,10 +68,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -445,16 +444,6 @@ class ImageMusic(ZooModule):
         """How inputs are prepared, derived from the architecture's arguments (:func:`preprocess_for`;
         the registered cfgs hold the same dicts, which the DataModules read)."""
         return preprocess_for(self.hparams.image_backbone, self.hparams.music_branch, self.hparams.image_size)
-
-    @contextmanager
-    def _inference(self) -> Iterator[None]:
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.no_grad():
-                yield
-        finally:
-            self.train(was_training)
 
     def image_vectors(self, images, batch_size: int = 32) -> Tensor:
         """Image vectors ``[N, 256]`` of image files, PIL images, pixels or backbone features (or a list)."""

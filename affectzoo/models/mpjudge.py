@@ -109,9 +109,8 @@ from __future__ import annotations
 import copy
 import math
 import os
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -773,16 +772,6 @@ class MPJudge(ZooModule):
             object.__setattr__(self, "_reference", reference.requires_grad_(False).eval())
 
     # ------------------------------------------------------------------------------ inference
-
-    @contextmanager
-    def _inference(self) -> Iterator[None]:
-        was_training = self.training
-        self.eval()
-        try:
-            with torch.no_grad():
-                yield
-        finally:
-            self.train(was_training)
 
     def _score_against(self, music: Tensor, paintings: Tensor, batch_size: int) -> Tensor:
         """Scores ``[N]`` of one music input ``[1, ...]`` against checked paintings ``[N, ...]``, music encoded once."""
