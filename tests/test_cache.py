@@ -86,3 +86,27 @@ def test_file_entries_info_and_clear(tmp_path):
     assert set(cache_info(tmp_path)) == {"mel"}
     clear_cache(root=tmp_path)
     assert cache_info(tmp_path) == {}
+
+
+def test_keep_in_memory_reads_each_entry_once_and_bad_sources_are_named(tmp_path, monkeypatch):
+    import pytest
+    import torch
+
+    from affectzoo.data import cache as cache_module
+    from affectzoo.errors import InputError
+
+    source = tmp_path / "a.bin"
+    source.write_bytes(b"content")
+    memory = cache_module.FeatureCache("mem-test", root=tmp_path / "c", keep_in_memory=True)
+    first = memory.tensor(source, {"k": 1}, lambda: torch.ones(3))
+    reads = []
+    monkeypatch.setattr(cache_module.FeatureCache, "load", lambda self, key: reads.append(key))
+    assert memory.tensor(source, {"k": 1}, lambda: torch.zeros(3)) is first and reads == []
+    plain = cache_module.FeatureCache("mem-test", root=tmp_path / "c")
+    plain.tensor(source, {"k": 1}, lambda: torch.ones(3))
+    assert len(reads) == 1
+    with pytest.raises(InputError, match="missing.bin: file not found"):
+        cache_module.file_sha256(tmp_path / "missing.bin")
+    (tmp_path / "empty.bin").write_bytes(b"")
+    with pytest.raises(InputError, match="empty"):
+        cache_module.file_sha256(tmp_path / "empty.bin")

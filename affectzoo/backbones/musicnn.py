@@ -269,8 +269,9 @@ def load_clip(path: str | Path, clip_seconds: float | None = None) -> torch.Tens
 def cached_musicnn_features(path: str | Path, model: MusicnnMTT, clip_seconds: float | None = None) -> torch.Tensor:
     """:meth:`MusicnnMTT.patch_features` (CPU) of the first ``clip_seconds`` of an audio file, cached.
 
-    The cache key covers the file's content, ``clip_seconds`` and where the weights came from.
-    Bad files raise InputError (naming the file) and nothing is cached.
+    The cache key covers the file's content, ``clip_seconds`` and where the weights came from; the
+    entries (a few KB each) are also kept in memory for the process. Bad files raise InputError
+    (naming the file) and nothing is cached.
     """
     from affectzoo.data.cache import FeatureCache
 
@@ -279,7 +280,8 @@ def cached_musicnn_features(path: str | Path, model: MusicnnMTT, clip_seconds: f
 
     cfg = {"backbone": model.cfg["name"], "weights": model.cfg["weights"], "clip_seconds": clip_seconds,
            "features": "embedding+tags"}
-    return FeatureCache("emb-musicnn-patches").tensor(path, cfg, compute, encoder=model.cfg["name"])
+    return FeatureCache("emb-musicnn-patches", keep_in_memory=True).tensor(path, cfg, compute,
+                                                                            encoder=model.cfg["name"])
 
 
 def musicnn_checkpoint_prefix(name: str = "MTT_musicnn") -> str:

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat as stat_mode
 import tempfile
 from pathlib import Path
 from typing import Callable
@@ -24,7 +25,11 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from affectzoo.errors import check_readable_file
+
 _hash_memo: dict[tuple[str, int, int], str] = {}
+#: (namespace folder, entry key) -> tensor, for caches made with ``keep_in_memory=True``.
+_tensor_memo: dict[tuple[str, str], torch.Tensor] = {}
 
 
 def cache_root() -> Path:
@@ -41,7 +46,12 @@ def cache_root() -> Path:
 def file_sha256(path: Path) -> str:
     """Content hash of a file, memoised per (path, size, mtime) within the process."""
     path = Path(path)
-    stat = path.stat()
+    try:
+        stat = path.stat()
+    except OSError:
+        stat = None
+    if stat is None or not stat_mode.S_ISREG(stat.st_mode) or stat.st_size == 0:
+        check_readable_file(path)  # raises InputError naming the file and the problem
     memo_key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if memo_key not in _hash_memo:
         digest = hashlib.sha256()
@@ -78,11 +88,15 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 class FeatureCache:
     """One namespace of the cache (e.g. ``"mel"``, ``"midi-render"``, ``"emb-efficientnet_lite0"``)."""
 
-    def __init__(self, namespace: str, root: Path | str | None = None) -> None:
+    def __init__(self, namespace: str, root: Path | str | None = None, keep_in_memory: bool = False) -> None:
+        """``keep_in_memory=True`` also keeps every tensor this process reads or computes through
+        :meth:`tensor` in memory: an epoch over cached features then reads each entry from disk
+        once, not once per sample it appears in (meant for small per-file features)."""
         if not namespace or "/" in namespace or namespace.startswith("."):
             raise ValueError(f"bad cache namespace {namespace!r}")
         self.namespace = namespace
         self.folder = Path(root or cache_root()) / namespace
+        self.keep_in_memory = keep_in_memory
 
     def path(self, key: str, suffix: str = ".safetensors") -> Path:
         return self.folder / key[:2] / f"{key}{suffix}"
@@ -105,11 +119,17 @@ class FeatureCache:
                revision: str = "") -> torch.Tensor:
         """The cached tensor for (source, cfg, encoder), computing and storing it on a miss."""
         key = entry_key(source, cfg, encoder, revision)
+        memo_key = (str(self.folder), key)
+        if self.keep_in_memory and memo_key in _tensor_memo:
+            return _tensor_memo[memo_key]
         cached = self.load(key)
         if cached is not None:
-            return cached["data"]
-        value = compute()
-        self.save(key, {"data": value})
+            value = cached["data"]
+        else:
+            value = compute()
+            self.save(key, {"data": value})
+        if self.keep_in_memory:
+            _tensor_memo[memo_key] = value
         return value
 
     def file(self, source, cfg: dict, produce: Callable[[Path], None], suffix: str, encoder: str = "",

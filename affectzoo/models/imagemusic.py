@@ -28,7 +28,7 @@ horizontal flip with probability 0.5 in training, the centre crop otherwise (res
 is timm's eval transform at crop_pct 0.875). Or the frozen backbone's pooled features ``[B, C]`` /
 ``[B, 1, C]`` (:meth:`ImageMusic.cached_image_tokens`: one "token" per image, computed from the
 centre crop, so a pipeline on cached features trains without image augmentation; cached features
-are also kept in memory per process, so an epoch reads each file's cache entry once). Music: SampleCNN takes mono
+are also kept in memory per process by the feature cache, so an epoch reads each file's cache entry once). Music: SampleCNN takes mono
 waveforms ``[B, T]`` at 22,050 Hz (T >= 59,049 or zero-padded to it): in training a random
 59,049-sample crop per clip, otherwise the mean of the 128-d branch vectors of the consecutive
 59,049-sample segments (``audio_lengths`` marks padding). musicnn takes its patch features
@@ -79,9 +79,12 @@ from torchmetrics import Metric, MetricCollection
 from torchmetrics.utilities import dim_zero_cat
 
 from affectzoo._registry import register_model
+from affectzoo.backbones.musicnn import FEATURE_DIM as MUSICNN_FEATURES
+from affectzoo.backbones.musicnn import SAMPLE_RATE as MUSICNN_SAMPLE_RATE
+from affectzoo.backbones.musicnn import MusicnnMTT, cached_musicnn_features
 from affectzoo.backbones.samplecnn import SAMPLECNN_INPUT_SAMPLES, SAMPLECNN_SAMPLE_RATE, SampleCNN
 from affectzoo.data.cache import FeatureCache, file_sha256
-from affectzoo.errors import InputError, check_readable_file
+from affectzoo.errors import InputError
 from affectzoo.metrics import MAE, RMSE, SRCC, MAPAtK
 from affectzoo.models.base import ZooModule
 
@@ -90,7 +93,6 @@ MUSIC_BRANCHES = ("samplecnn", "musicnn")
 #: The four outputs, in order; [0, 1] from :meth:`ImageMusic.forward`, [-1, 1] from the public API.
 VA_NAMES = ("image_valence", "image_arousal", "music_valence", "music_arousal")
 IMAGE_WIDTH, MUSIC_WIDTH, FUSED_WIDTH = 256, 128, 128
-MUSICNN_FEATURES, MUSICNN_SAMPLE_RATE = 250, 16_000
 #: Seed of the random initialisation of image backbones that have no offline weights.
 BACKBONE_SEED = 0
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff")
@@ -222,7 +224,7 @@ class ImageMusic(ZooModule):
         if music_branch not in MUSIC_BRANCHES:
             raise ValueError(f"music_branch must be one of {MUSIC_BRANCHES}, got {music_branch!r}")
         self.image_backbone = _image_backbone(image_backbone, image_weights)
-        self.music_backbone = _musicnn_backbone() if music_branch == "musicnn" else None
+        self.music_backbone = MusicnnMTT.from_checkpoint(frozen=True) if music_branch == "musicnn" else None
         self.net = ImageMusicNet(self.image_backbone.num_features, music_branch)
         self.register_buffer("image_reference", torch.zeros(reference_size, IMAGE_WIDTH))
         self.register_buffer("music_reference", torch.zeros(reference_size, MUSIC_WIDTH))
@@ -231,7 +233,6 @@ class ImageMusic(ZooModule):
                                     **{f"srcc_{name}": SRCC() for name in VA_NAMES}}, compute_groups=False)
         self.val_metrics, self.test_metrics = metrics.clone(prefix="val/"), metrics.clone(prefix="test/")
         self.val_map, self.test_map = MAPCurve(map_k), MAPCurve(map_k)
-        self._feature_memo: dict[tuple, Tensor] = {}
 
     # ------------------------------------------------------------------------------ image side
 
@@ -293,19 +294,9 @@ class ImageMusic(ZooModule):
         miss; the features are those of the centre crop. Namespace ``emb-<backbone>-pooled``.
         """
         cfg = self.image_tokens_cfg
-        cache = FeatureCache(f"emb-{cfg['backbone']}-pooled")
-        return self._memoised("image", path, lambda: cache.tensor(
-            path, cfg, lambda: self.image_features(load()[None], augment=False).cpu(), encoder=cfg["backbone"]))
-
-    def _memoised(self, kind: str, path: str | os.PathLike, compute: Callable[[], Tensor]) -> Tensor:
-        """``compute()`` once per (kind, file, size, mtime) in this process: an epoch over cached
-        features then reads each file's cache entry once, not once per pair the file is in."""
-        check_readable_file(path)
-        stat = os.stat(path)
-        key = (kind, os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
-        if key not in self._feature_memo:
-            self._feature_memo[key] = compute()
-        return self._feature_memo[key]
+        cache = FeatureCache(f"emb-{cfg['backbone']}-pooled", keep_in_memory=True)
+        return cache.tensor(path, cfg, lambda: self.image_features(load()[None], augment=False).cpu(),
+                            encoder=cfg["backbone"])
 
     # ------------------------------------------------------------------------------ music side
 
@@ -315,12 +306,10 @@ class ImageMusic(ZooModule):
 
     def cached_music_features(self, path: str | os.PathLike) -> Tensor:
         """musicnn patch features ``[P, 250]`` of the first ``clip_seconds`` of a file, cached (musicnn only)."""
-        from affectzoo.backbones.musicnn import cached_musicnn_features
 
         if self.music_backbone is None:
             raise ValueError("cached music features need music_branch='musicnn' (SampleCNN is trained on audio)")
-        return self._memoised("music", path, lambda: cached_musicnn_features(
-            path, self.music_backbone, self.preprocess["clip_seconds"]))
+        return cached_musicnn_features(path, self.music_backbone, self.preprocess["clip_seconds"])
 
     def _music_vectors(self, music: Tensor, lengths: Tensor | None = None) -> Tensor:
         """Music vectors ``[B, 128]``: one random crop / patch per clip in training, the mean over all otherwise."""
@@ -482,7 +471,6 @@ class ImageMusic(ZooModule):
             return self._music_vectors(music[None]).cpu()[0]
 
     def _load_music(self, path) -> Tensor:
-        from affectzoo.backbones.musicnn import cached_musicnn_features
         from affectzoo.data.audio import audio_duration, fit_length, load_audio
 
         seconds = self.preprocess["clip_seconds"]
@@ -650,12 +638,6 @@ def _weights_id(hparams) -> str:
     """Content hash of a state-dict file given as ``image_weights``, else the setting itself."""
     weights = hparams.image_weights
     return file_sha256(Path(weights)) if weights not in ("offline", "random") else weights
-
-
-def _musicnn_backbone() -> nn.Module:
-    from affectzoo.backbones.musicnn import MusicnnMTT
-
-    return MusicnnMTT.from_checkpoint(frozen=True)
 
 
 # ------------------------------------------------------------------------------------------ registry

@@ -119,7 +119,7 @@ from torchmetrics import MeanMetric, MetricCollection
 
 from affectzoo._registry import register_model
 from affectzoo.backbones.musicnn import FEATURE_DIM as MUSICNN_FEATURE_DIM
-from affectzoo.backbones.musicnn import cached_musicnn_features, load_clip
+from affectzoo.backbones.musicnn import MusicnnMTT, cached_musicnn_features, load_clip
 from affectzoo.data.cache import FeatureCache
 from affectzoo.errors import CheckpointError, InputError
 from affectzoo.layers.man import MAN
@@ -452,7 +452,7 @@ class MPJudge(ZooModule):
         if va_prior and not va_heads:
             raise ValueError("va_prior reads the auxiliary V/A heads: set va_heads=True")
         self.backbone = _lite0_backbone() if variant == "lite0" else None
-        self.music_backbone = _musicnn_backbone() if music_encoder == "musicnn" else None
+        self.music_backbone = MusicnnMTT.from_checkpoint(frozen=True) if music_encoder == "musicnn" else None
         self.net = MPJudgeNet(variant, image_size, patch_size, width, depth, heads, mlp_ratio, fusion,
                               tuple(music_channels), music_kernel, tuple(music_pool),
                               None if self.backbone is None else self.backbone.num_features,
@@ -546,10 +546,10 @@ class MPJudge(ZooModule):
 
         ``load()`` returns the painting's preprocessed pixels ``[3, S, S]``; it is called only on a
         cache miss. The entry is keyed by the file's content hash, :attr:`image_tokens_cfg` and the
-        backbone name, in the cache namespace ``emb-<backbone>-tokens``.
+        backbone name, in the cache namespace ``emb-<backbone>-tokens``, and kept in memory for the process.
         """
         cfg = self.image_tokens_cfg
-        return FeatureCache(f"emb-{cfg['backbone']}-tokens").tensor(
+        return FeatureCache(f"emb-{cfg['backbone']}-tokens", keep_in_memory=True).tensor(
             path, cfg, lambda: self.image_tokens(load()[None])[0].cpu(), encoder=cfg["backbone"])
 
     def music_features(self, waveform: Tensor) -> Tensor:
@@ -915,13 +915,6 @@ def _lite0_backbone() -> nn.Module:
     from affectzoo.backbones import efficientnet_lite0
 
     return efficientnet_lite0(pretrained=True, pooled=False, frozen=True)
-
-
-def _musicnn_backbone() -> nn.Module:
-    """The frozen musicnn MagnaTagATune tagger (weights from the ``musicnn`` package)."""
-    from affectzoo.backbones.musicnn import MusicnnMTT
-
-    return MusicnnMTT.from_checkpoint(frozen=True)
 
 
 def _load_reference(path: str, variant: str) -> MPJudgeNet:
