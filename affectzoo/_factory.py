@@ -1,9 +1,9 @@
-"""``create_model`` and ``load``: the two ways to get a model.
+"""``create_model`` and ``load``: the two ways to get a model, and ``resolve_cfg`` to learn about one first.
 
 ``create_model("arch[.tag]")`` builds an architecture (randomly initialised unless
 ``pretrained=True``). ``load(source)`` returns trained weights in eval mode, from the first source
 that applies, in this order: an existing file or folder path > ``local-dir:DIR`` > a registered
-name or family alias, resolved through the package's ``checkpoints/`` index (shipped files first,
+name or family alias, resolved through the package's checkpoint index (shipped files first,
 then the Hub entry it names) > ``hf-hub:org/name@revision``. A local source never downloads.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from affectzoo import _hub, _index, _registry
+from affectzoo import _folder, _hub, _index, _registry
 from affectzoo._pretrained import PretrainedCfg
 from affectzoo.errors import CheckpointError
 
@@ -25,7 +25,7 @@ def create_model(name: str, pretrained: bool = False, **overrides):
     if pretrained:
         return _load_indexed(cfg, overrides)
     model = _registry.get_builder(cfg.architecture)(**{**cfg.model_args, **overrides})
-    model.pretrained_cfg = cfg.without_weights()
+    model.pretrained_cfg = cfg.without_weights().replace(num_params=model.num_params)
     return model
 
 
@@ -35,27 +35,56 @@ def load(name_or_path, device="cpu", *, cache_dir=None, revision: str | None = N
     The model is returned in eval mode on ``device``. ``cache_dir`` and ``revision`` apply to Hub
     sources; ``overrides`` change constructor arguments that do not change weight shapes.
     """
+    from affectzoo import _checkpoint
+
     source = str(name_or_path)
-    if source.startswith(_hub.HUB_PREFIX):
+    kind, target = _classify(source)
+    if kind == "hub":
         repo_id, spec_revision = _hub.parse_hub_spec(source)
-        folder = _hub.download_from_hub(repo_id, revision or spec_revision, cache_dir)
-        model = _hub.load_folder(folder, overrides)
-    elif source.startswith(_hub.LOCAL_DIR_PREFIX):
-        model = _hub.load_folder(Path(source[len(_hub.LOCAL_DIR_PREFIX):]).expanduser(), overrides)
-    elif Path(source).exists():
-        path = Path(source)
-        if path.suffix == ".ckpt":
-            model = _hub.load_lightning_checkpoint(path, overrides)
-        else:
-            model = _hub.load_folder(path, overrides)
-    elif source in _registry.FAMILIES:
-        model = _load_indexed(_registry.get_pretrained_cfg(_family_checkpoint(source)), overrides, cache_dir, revision)
-    elif source.endswith((".safetensors", ".ckpt", ".json")) or "/" in source:
+        model = _checkpoint.load_folder(_hub.download_from_hub(repo_id, revision or spec_revision, cache_dir), overrides)
+    elif kind == "lightning":
+        model = _checkpoint.load_lightning_checkpoint(target, overrides)
+    elif kind == "folder":
+        model = _checkpoint.load_folder(target, overrides)
+    else:
+        model = _load_indexed(_registry.get_pretrained_cfg(target), overrides, cache_dir, revision)
+    return model.eval().to(device)
+
+
+def resolve_cfg(name_or_path) -> PretrainedCfg:
+    """The cfg ``load(name_or_path)`` would give the model, read without building it (no torch for
+    registered names, families and checkpoint folders)."""
+    source = str(name_or_path)
+    kind, target = _classify(source)
+    if kind == "hub":
+        repo_id, revision = _hub.parse_hub_spec(source)
+        target, kind = _hub.download_from_hub(repo_id, revision), "folder"
+    if kind == "folder":
+        config = _folder.read_config(_folder.folder_of(target))
+        return _registry.with_architecture_facts(PretrainedCfg.from_dict(config["pretrained_cfg"]))
+    if kind == "lightning":
+        from affectzoo._checkpoint import read_lightning_checkpoint
+
+        meta = read_lightning_checkpoint(target)["affectzoo"]
+        return _registry.with_architecture_facts(PretrainedCfg.from_dict(meta["pretrained_cfg"]))
+    return _registry.get_pretrained_cfg(target)
+
+
+def _classify(source: str) -> tuple[str, object]:
+    """(kind, target) of a load source: hub, folder, lightning (a .ckpt file) or indexed (a name)."""
+    if source.startswith(_hub.HUB_PREFIX):
+        return "hub", source
+    if source.startswith(_hub.LOCAL_DIR_PREFIX):
+        return "folder", Path(source[len(_hub.LOCAL_DIR_PREFIX):]).expanduser()
+    path = Path(source)
+    if path.exists():
+        return ("lightning" if path.suffix == ".ckpt" else "folder"), path
+    if source in _registry.families():
+        return "indexed", _family_checkpoint(source)
+    if source.endswith((".safetensors", ".ckpt", ".json")) or "/" in source:
         raise CheckpointError(source, "no such file or folder",
                               "check the path; Hub sources are written hf-hub:org/name[@revision]")
-    else:
-        model = _load_indexed(_registry.get_pretrained_cfg(source), overrides, cache_dir, revision)
-    return model.eval().to(device)
+    return "indexed", source
 
 
 def _family_checkpoint(family: str) -> str:
@@ -69,6 +98,8 @@ def _family_checkpoint(family: str) -> str:
 
 def _load_indexed(cfg: PretrainedCfg, overrides: dict, cache_dir=None, revision: str | None = None):
     """Load the weights an index/registry cfg points to: shipped folder first, then its Hub entry."""
+    from affectzoo import _checkpoint
+
     if not cfg.has_weights:
         tags = _registry.list_pretrained(f"{cfg.architecture}.*")
         raise CheckpointError(cfg.name, "has no trained weights",
@@ -76,12 +107,12 @@ def _load_indexed(cfg: PretrainedCfg, overrides: dict, cache_dir=None, revision:
                               + f"; affectzoo.create_model({cfg.name!r}) builds it untrained")
     local = _index.local_weights_dir(cfg)
     if local is not None and local.exists():
-        model = _hub.load_folder(local, overrides, expected_sha256=cfg.sha256)
+        model = _checkpoint.load_folder(local, overrides, expected_sha256=cfg.sha256)
     elif cfg.hf_hub_id:
         folder = _hub.download_from_hub(cfg.hf_hub_id, revision or cfg.hf_hub_revision, cache_dir)
-        model = _hub.load_folder(folder, overrides, expected_sha256=cfg.sha256)
+        model = _checkpoint.load_folder(folder, overrides, expected_sha256=cfg.sha256)
     else:
         raise CheckpointError(local, f"the shipped weights of {cfg.name} are missing",
-                              "use a source checkout of affectzoo (checkpoints/ holds the shipped weights)")
+                              "reinstall affectzoo (its wheel carries the shipped weights) or use a source checkout")
     model.pretrained_cfg = model.pretrained_cfg.replace(architecture=cfg.architecture, tag=cfg.tag)
     return model

@@ -38,6 +38,10 @@ class PretrainedCfg:
     Attributes:
         architecture: registered architecture name (``arch`` in ``arch.tag``).
         tag: the tag; ``""`` for an architecture registered without tags.
+        family: the paper family the architecture belongs to (``load(family)`` gives its
+            recommended weights).
+        tasks: what the model offers (:mod:`affectzoo.tasks`: ``pair-scorer``, ``va-predictor``,
+            ``recommender``, ``palette-generator``).
         model_args: keyword arguments the architecture is built with for this tag.
         description: one line for ``affectzoo list`` and the model card.
         paper: citation of the method.
@@ -49,7 +53,8 @@ class PretrainedCfg:
         hf_hub_id: ``org/name`` of a Hugging Face repository holding the weights.
         hf_hub_revision: branch, tag or commit of that repository.
         sha256: checksum of ``model.safetensors``.
-        num_params: number of parameters of the model.
+        num_params: number of parameters of the model (of the architecture built with
+            ``model_args``; known without weights, from the registry manifest).
         file_size: size in bytes of ``model.safetensors``.
         metrics: dataset -> metric name -> value, measured on the weights.
         metric_commands: dataset -> the command that produced those metrics.
@@ -62,6 +67,8 @@ class PretrainedCfg:
 
     architecture: str = ""
     tag: str = ""
+    family: str = ""
+    tasks: tuple[str, ...] = ()
     model_args: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     paper: str = ""
@@ -105,6 +112,7 @@ class PretrainedCfg:
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["output_names"] = list(self.output_names)
+        out["tasks"] = list(self.tasks)
         out["output_range"] = list(self.output_range) if self.output_range is not None else None
         return out
 
@@ -116,17 +124,18 @@ class PretrainedCfg:
         if unknown:
             warnings.warn(f"ignoring unknown PretrainedCfg fields {unknown} (written by a newer affectzoo?)")
         kwargs = {k: v for k, v in data.items() if k in known}
-        if kwargs.get("output_names") is not None:
-            kwargs["output_names"] = tuple(kwargs["output_names"])
+        for key in ("output_names", "tasks"):
+            if kwargs.get(key) is not None:
+                kwargs[key] = tuple(kwargs[key])
         if kwargs.get("output_range") is not None:
             kwargs["output_range"] = tuple(kwargs["output_range"])
         return cls(**kwargs)
 
     def without_weights(self) -> "PretrainedCfg":
         """This cfg with every field that describes trained weights cleared (for a fresh model)."""
-        return self.replace(file=None, hf_hub_id=None, hf_hub_revision=None, sha256=None, num_params=None,
-                            file_size=None, metrics={}, metric_commands={}, training_data="", held_out="",
-                            recipe="", git_revision="")
+        return self.replace(file=None, hf_hub_id=None, hf_hub_revision=None, sha256=None, file_size=None,
+                            metrics={}, metric_commands={}, training_data="", held_out="", recipe="",
+                            git_revision="")
 
     def replace(self, **changes) -> "PretrainedCfg":
         return dataclasses.replace(self, **changes)

@@ -1,6 +1,8 @@
-"""Affect representations. Re-exports the valence-arousal scale conversions of ``affectzoo.affect.scales``."""
+"""Affect representations: valence/arousal scales and labels (``scales``), affect similarity
+(``similarity``), Russell emotion vectors (``russell``), colour science and the colour-emotion model."""
 
 from affectzoo.affect.scales import (
+    PAIR_VA_LABELS,
     QUADRANT_SIGNS,
     from_1_to_7,
     from_1_to_9,
@@ -12,9 +14,12 @@ from affectzoo.affect.scales import (
     spread_from_1_to_9,
     spread_from_unit,
 )
+from affectzoo.affect.similarity import affect_similarity
 
 __all__ = [
+    "PAIR_VA_LABELS",
     "QUADRANT_SIGNS",
+    "affect_similarity",
     "from_1_to_7",
     "from_1_to_9",
     "from_unit",

@@ -22,6 +22,10 @@ from typing import TypeVar
 
 Values = TypeVar("Values")
 
+#: The four V/A labels of a (image, music) pair, each side's own ratings in [-1, 1], in this order:
+#: the batch keys of open-pairs with ``item_va`` and the outputs of pair models' V/A heads.
+PAIR_VA_LABELS = ("image_valence", "image_arousal", "music_valence", "music_arousal")
+
 QUADRANT_SIGNS: dict[str, tuple[int, int]] = {
     "Q1": (1, 1),    # high valence, high arousal
     "Q2": (-1, 1),   # low valence, high arousal

@@ -6,25 +6,27 @@
 - :class:`SampleCNN`: the 3^9 raw-waveform CNN of Lee et al. (59,049 samples at 22,050 Hz ->
   512-d), trained from scratch.
 - :class:`MusicnnMTT`: a PyTorch port of musicnn's MagnaTagATune tagger, loaded from the TF1
-  checkpoint in the ``musicnn`` package by :func:`read_tf1_checkpoint` (no TensorFlow);
-  :func:`cached_musicnn_features` caches its per-patch embedding + tags of an audio file.
+  checkpoint in the ``musicnn`` package by :func:`read_tf1_checkpoint` (no TensorFlow).
 
-Every pretrained encoder carries a ``cfg`` dict: preprocessing, output size, and where its
-weights came from. Missing weight packages raise :class:`~affectzoo.errors.CheckpointError`
+Every pretrained encoder is a :class:`FrozenEncoder`: it carries a ``cfg`` dict (output size,
+where its weights came from), its ``preprocess`` and its feature cache (``encoder.cached(path)``). Missing weight packages raise :class:`~affectzoo.errors.CheckpointError`
 with the pip command that installs them.
 """
 
-from affectzoo.backbones.efficientnet_lite0 import efficientnet_lite0, lite0_state_dict, lite0_weights_path
+from affectzoo.backbones.efficientnet_lite0 import lite0_state_dict, lite0_weights_path
+from affectzoo.backbones.frozen import FrozenEncoder
 from affectzoo.backbones.musicnn import (FEATURE_DIM as MUSICNN_FEATURE_DIM, MTT_TAGS, MusicnnLogMel, MusicnnMTT,
-                                         cached_musicnn_features, musicnn_checkpoint_prefix)
+                                         musicnn_checkpoint_prefix)
 from affectzoo.backbones.samplecnn import SampleCNN
 from affectzoo.backbones.tf1_checkpoint import TensorEntry, read_tf1_checkpoint, read_tf1_index
-from affectzoo.backbones.timm_image import PAPER_IMAGE_BACKBONES, ImageEncoder, timm_image_encoder
+from affectzoo.backbones.timm_image import (PAPER_IMAGE_BACKBONES, ImageEncoder, efficientnet_lite0,
+                                            timm_image_encoder)
 
 __all__ = [
     "MTT_TAGS",
     "MUSICNN_FEATURE_DIM",
     "PAPER_IMAGE_BACKBONES",
+    "FrozenEncoder",
     "ImageEncoder",
     "MusicnnLogMel",
     "MusicnnMTT",
@@ -32,7 +34,6 @@ __all__ = [
     "TensorEntry",
     "efficientnet_lite0",
     "lite0_state_dict",
-    "cached_musicnn_features",
     "lite0_weights_path",
     "musicnn_checkpoint_prefix",
     "read_tf1_checkpoint",

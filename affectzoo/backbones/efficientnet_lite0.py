@@ -26,7 +26,6 @@ import re
 from pathlib import Path
 
 import torch
-from torch import nn
 
 from affectzoo.errors import CheckpointError
 
@@ -81,17 +80,3 @@ def _timm_key(path: Path, key: str) -> str:
             return f"{_TOP[layer]}.{tensor}"
     raise CheckpointError(path, f"unexpected tensor {key!r}: not an EfficientNet-Lite0 state dict",
                           f"reinstall: {PIP_COMMAND}")
-
-
-def efficientnet_lite0(pretrained: bool = True, pooled: bool = True, frozen: bool = True) -> nn.Module:
-    """EfficientNet-Lite0 feature extractor (timm ``tf_efficientnet_lite0``).
-
-    ``pretrained`` loads the packaged ImageNet weights (else random init, said so in ``cfg``);
-    ``pooled`` returns ``[B, 1280]`` global-average-pooled features, otherwise the ``[B, 1280, 7, 7]``
-    map for a 224-px input; ``frozen`` stops gradients and keeps the module in eval mode.
-    ``model.cfg`` holds the preprocessing (input size, mean, std, interpolation, crop_pct).
-    """
-    from affectzoo.backbones.timm_image import timm_image_encoder
-
-    return timm_image_encoder(TIMM_NAME, weights="offline" if pretrained else "random",
-                              pooled=pooled, frozen=frozen)

@@ -66,6 +66,7 @@ from torch import nn
 from torchaudio.functional import resample
 from torchaudio.transforms import MelSpectrogram
 
+from affectzoo.backbones.frozen import FrozenEncoder
 from affectzoo.backbones.tf1_checkpoint import read_tf1_checkpoint
 from affectzoo.errors import CheckpointError, InputError
 
@@ -134,21 +135,26 @@ def _same(kernel: int) -> tuple[int, int]:
     return (kernel - 1) // 2, kernel // 2
 
 
-class MusicnnMTT(nn.Module):
+class MusicnnMTT(FrozenEncoder):
     """musicnn ``MTT_musicnn`` in PyTorch: log-mel or 16-kHz audio -> 50 tag probabilities + embeddings.
 
     Build with :meth:`from_checkpoint` for the pretrained tagger. ``frozen`` (the default there)
     stops gradients and keeps the module in eval mode even under a parent's ``.train()``.
     ``cfg`` holds the front-end settings, the embedding size and where the weights came from.
+    As a frozen encoder its features are :meth:`patch_features` of a clip's first
+    ``clip_seconds`` (:attr:`preprocess`; the whole file when None), cached per file.
     """
+
+    modality = "audio"
 
     tags = MTT_TAGS
     sample_rate = SAMPLE_RATE
     patch_frames = PATCH_FRAMES
     embedding_dim = 200
 
-    def __init__(self, frozen: bool = False):
+    def __init__(self, frozen: bool = False, clip_seconds: float | None = None):
         super().__init__()
+        self.preprocess = {"sample_rate": SAMPLE_RATE, "clip_seconds": clip_seconds, "mono": True}
         self.logmel = MusicnnLogMel()
         self.input_bn = _bn(1, 2)
         timbral = [_FrontEndBranch(204, (7, int(frac * N_MELS)), (3, 3, 0, 0)) for frac in (0.4, 0.7)]
@@ -167,24 +173,14 @@ class MusicnnMTT(nn.Module):
         self.cfg = {"name": "MTT_musicnn", "sample_rate": SAMPLE_RATE, "n_fft": N_FFT, "hop_length": HOP,
                     "n_mels": N_MELS, "patch_frames": PATCH_FRAMES, "embedding_dim": self.embedding_dim,
                     "embedding": "penultimate", "pretrained": False, "weights": "random init"}
-        self.frozen = False
         self.freeze(frozen)
 
-    def freeze(self, frozen: bool = True) -> "MusicnnMTT":
-        """Stop (or allow) gradients; a frozen model stays in eval mode."""
-        self.frozen = frozen
-        self.requires_grad_(not frozen)
-        return self.train(self.training and not frozen)
-
-    def train(self, mode: bool = True) -> "MusicnnMTT":
-        """Switch mode; a frozen model always stays in eval mode."""
-        return super().train(mode and not self.frozen)
-
     @classmethod
-    def from_checkpoint(cls, prefix: str | Path | None = None, frozen: bool = True) -> "MusicnnMTT":
+    def from_checkpoint(cls, prefix: str | Path | None = None, frozen: bool = True,
+                        clip_seconds: float | None = None) -> "MusicnnMTT":
         """The pretrained tagger; ``prefix`` defaults to the ``musicnn`` package's ``MTT_musicnn/``."""
         prefix = musicnn_checkpoint_prefix() if prefix is None else str(prefix)
-        model = cls()
+        model = cls(clip_seconds=clip_seconds)
         state = convert_musicnn_checkpoint(read_tf1_checkpoint(prefix), model, prefix)
         model.load_state_dict(state, strict=True)
         model.cfg.update(pretrained=True, weights=f"musicnn 0.1.0 MTT_musicnn checkpoint ({prefix})")
@@ -254,34 +250,15 @@ class MusicnnMTT(nn.Module):
         out = self.forward_mel(mel[: patches * PATCH_FRAMES].reshape(patches, PATCH_FRAMES, N_MELS))
         return torch.cat([out["embedding"], out["tags"]], dim=-1)
 
+    def feature_name(self) -> str:
+        return "patches"
+
+    def encode_batch(self, batch: torch.Tensor) -> torch.Tensor:
+        """:meth:`patch_features` of each waveform of ``[B, T]`` -> ``[B, patches, 250]``."""
+        return torch.stack([self.patch_features(wave.to(self.device)) for wave in batch])
+
 
 FEATURE_DIM = MusicnnMTT.embedding_dim + len(MTT_TAGS)
-
-
-def load_clip(path: str | Path, clip_seconds: float | None = None) -> torch.Tensor:
-    """Mono 16-kHz audio of a file: its first ``clip_seconds`` (all of it when shorter or None)."""
-    from affectzoo.data.audio import audio_duration, load_audio
-
-    duration = min(clip_seconds, audio_duration(path)) if clip_seconds else None
-    return load_audio(path, SAMPLE_RATE, duration_s=duration)
-
-
-def cached_musicnn_features(path: str | Path, model: MusicnnMTT, clip_seconds: float | None = None) -> torch.Tensor:
-    """:meth:`MusicnnMTT.patch_features` (CPU) of the first ``clip_seconds`` of an audio file, cached.
-
-    The cache key covers the file's content, ``clip_seconds`` and where the weights came from; the
-    entries (a few KB each) are also kept in memory for the process. Bad files raise InputError
-    (naming the file) and nothing is cached.
-    """
-    from affectzoo.data.cache import FeatureCache
-
-    def compute() -> torch.Tensor:
-        return model.patch_features(load_clip(path, clip_seconds).to(next(model.parameters()).device)).cpu()
-
-    cfg = {"backbone": model.cfg["name"], "weights": model.cfg["weights"], "clip_seconds": clip_seconds,
-           "features": "embedding+tags"}
-    return FeatureCache("emb-musicnn-patches", keep_in_memory=True).tensor(path, cfg, compute,
-                                                                            encoder=model.cfg["name"])
 
 
 def musicnn_checkpoint_prefix(name: str = "MTT_musicnn") -> str:

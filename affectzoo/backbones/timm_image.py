@@ -1,9 +1,11 @@
 """Frozen timm image encoders chosen by name, with the weights that exist offline.
 
 ``timm_image_encoder(name)`` builds any timm architecture without its classifier and returns an
-:class:`ImageEncoder`: images ``[B, 3, H, W]`` -> pooled features ``[B, num_features]`` (or the
-last feature map with ``pooled=False``). The paper backbones of ImageMusic (Chheda et al. 2023)
-are listed in :data:`PAPER_IMAGE_BACKBONES`.
+:class:`ImageEncoder` (a :class:`~affectzoo.backbones.frozen.FrozenEncoder`): images
+``[B, 3, H, W]`` -> pooled features ``[B, num_features]`` (or the last feature map with
+``pooled=False``, whose :meth:`ImageEncoder.encode_batch` gives one token per cell, ``[B, N, C]``).
+:func:`efficientnet_lite0` is the packaged-weights shortcut. The paper backbones of ImageMusic
+(Chheda et al. 2023) are listed in :data:`PAPER_IMAGE_BACKBONES`.
 
 Weights (``weights=``):
 
@@ -17,12 +19,14 @@ Weights (``weights=``):
 
 Nothing is downloaded: timm's own hub weights are never requested.
 
-``encoder.cfg`` says what was built and how to feed it: ``name``, ``num_features`` (size of the
-pooled vector, or channels of the map when ``pooled=False``), ``pooled``, ``pretrained``
-(bool), ``weights`` (where the weights came from, or why they are random), and timm's data config
-for the architecture (``input_size``, ``interpolation``, ``mean``, ``std``, ``crop_pct``,
-``crop_mode``). A frozen encoder has ``requires_grad=False`` everywhere and stays in eval mode
-even when a parent module calls ``.train()``, so its BatchNorm statistics never drift.
+``encoder.cfg`` says what was built: ``name``, ``num_features`` (size of the pooled vector, or
+channels of the map when ``pooled=False``), ``pooled``, ``pretrained`` (bool), ``weights`` (where
+the weights came from, or why they are random), and timm's data config for the architecture
+(``input_size``, ``interpolation``, ``mean``, ``std``, ``crop_pct``, ``crop_mode``).
+``encoder.preprocess`` is how inputs are prepared for it: timm's mean, std and interpolation,
+with the ``image_size`` and ``crop_pct`` the owning model chose (timm's own by default). With
+``crop`` the encoder reads larger pictures and takes their centre ``crop`` x ``crop`` itself (a
+random crop and flip with ``augment=True``: training augmentation of a frozen encoder's input).
 """
 
 from __future__ import annotations
@@ -39,7 +43,8 @@ from torch import nn
 from affectzoo.backbones.efficientnet_lite0 import PACKAGE as LITE0_PACKAGE
 from affectzoo.backbones.efficientnet_lite0 import TIMM_NAME as LITE0_NAME
 from affectzoo.backbones.efficientnet_lite0 import lite0_state_dict
-from affectzoo.errors import CheckpointError
+from affectzoo.backbones.frozen import FrozenEncoder
+from affectzoo.errors import CheckpointError, InputError
 
 log = logging.getLogger(__name__)
 
@@ -52,23 +57,23 @@ PACKAGED_WEIGHTS: dict[str, tuple[str, Callable[[], dict[str, torch.Tensor]]]] =
 }
 
 
-class ImageEncoder(nn.Module):
+class ImageEncoder(FrozenEncoder):
     """A timm model without classifier: ``[B, 3, H, W]`` -> ``[B, num_features]`` (or a feature map)."""
 
-    def __init__(self, model: nn.Module, cfg: dict, pooled: bool = True, frozen: bool = True):
+    modality = "image"
+
+    def __init__(self, model: nn.Module, cfg: dict, pooled: bool = True, frozen: bool = True,
+                 image_size: int | None = None, crop_pct: float | None = None, crop: int | None = None):
         super().__init__()
         self.model = model
         self.cfg = cfg
         self.pooled = pooled
-        self.frozen = frozen
+        self.crop = crop
         self.num_features = cfg["num_features"]
-        if frozen:
-            self.requires_grad_(False)
-            self.eval()
-
-    def train(self, mode: bool = True) -> "ImageEncoder":
-        """Switch mode; a frozen encoder always stays in eval mode."""
-        return super().train(mode and not self.frozen)
+        self.preprocess = {"image_size": image_size or cfg["input_size"][-1], "mean": list(cfg["mean"]),
+                           "std": list(cfg["std"]), "crop_pct": cfg["crop_pct"] if crop_pct is None else crop_pct,
+                           "interpolation": cfg["interpolation"]}
+        self.freeze(frozen)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         feats = self.model.forward_features(images)
@@ -76,9 +81,41 @@ class ImageEncoder(nn.Module):
             return feats
         return self.model.forward_head(feats, pre_logits=True)
 
+    def feature_name(self) -> str:
+        return ("pooled" if self.pooled else "tokens") + (f"-crop{self.crop}" if self.crop else "")
 
-def timm_image_encoder(name: str, weights: str | Path = "offline", pooled: bool = True,
-                       frozen: bool = True) -> ImageEncoder:
+    def encode_batch(self, batch: torch.Tensor, augment: bool = False) -> torch.Tensor:
+        """Features of prepared pictures ``[B, 3, H, W]``: pooled ``[B, C]`` or tokens ``[B, N, C]``
+        (token ``i * grid + j`` is the cell in row i, column j). With ``crop`` the centre crop is
+        encoded, or with ``augment`` a random crop, flipped with probability 0.5."""
+        if self.crop:
+            batch = center_or_random_crop(batch, self.crop, augment)
+        with torch.no_grad():
+            features = self(batch.to(self.device))
+        return features if self.pooled else features.flatten(2).transpose(1, 2)
+
+
+def center_or_random_crop(pixels: torch.Tensor, size: int, random: bool) -> torch.Tensor:
+    """``size`` x ``size`` crops of ``[B, 3, H, W]``: the centre, or per image a random crop flipped
+    horizontally with probability 0.5."""
+    height, width = pixels.shape[-2:]
+    if height < size or width < size:
+        raise InputError("image", f"images must be at least {size} x {size} px, got {height} x {width}")
+    if not random:
+        top, left = (height - size) // 2, (width - size) // 2
+        return pixels[..., top:top + size, left:left + size]
+    crops = []
+    for image in pixels:
+        top = int(torch.randint(height - size + 1, ()))
+        left = int(torch.randint(width - size + 1, ()))
+        crop = image[:, top:top + size, left:left + size]
+        crops.append(crop.flip(-1) if torch.rand(()) < 0.5 else crop)
+    return torch.stack(crops)
+
+
+def timm_image_encoder(name: str, weights: str | Path = "offline", pooled: bool = True, frozen: bool = True,
+                       image_size: int | None = None, crop_pct: float | None = None,
+                       crop: int | None = None) -> ImageEncoder:
     """Build the timm architecture ``name`` as an :class:`ImageEncoder` (see the module docstring)."""
     try:
         model = timm.create_model(name, pretrained=False)
@@ -98,7 +135,19 @@ def timm_image_encoder(name: str, weights: str | Path = "offline", pooled: bool 
         "weights": source,
         **resolve_data_config({}, model=model),
     }
-    return ImageEncoder(model, cfg, pooled=pooled, frozen=frozen)
+    return ImageEncoder(model, cfg, pooled=pooled, frozen=frozen, image_size=image_size, crop_pct=crop_pct, crop=crop)
+
+
+def efficientnet_lite0(pretrained: bool = True, pooled: bool = True, frozen: bool = True,
+                       image_size: int | None = None) -> ImageEncoder:
+    """EfficientNet-Lite0 (timm ``tf_efficientnet_lite0``) with the packaged ImageNet weights.
+
+    ``pretrained=False`` gives a random init (said so in ``cfg``); ``pooled`` returns ``[B, 1280]``
+    pooled features, otherwise the ``[B, 1280, 7, 7]`` map for a 224-px input; ``frozen`` stops
+    gradients and keeps the module in eval mode.
+    """
+    return timm_image_encoder(LITE0_NAME, weights="offline" if pretrained else "random", pooled=pooled,
+                              frozen=frozen, image_size=image_size)
 
 
 def _load_weights(model: nn.Module, name: str, weights: str | Path) -> tuple[bool, str]:

@@ -2,6 +2,6 @@
 
 from affectzoo.metrics.correlation import KRCC, PLCC, SRCC
 from affectzoo.metrics.regression import MAE, RMSE, ThresholdAccuracy
-from affectzoo.metrics.retrieval import HitRateAtK, MAPAtK, NDCGAtK
+from affectzoo.metrics.retrieval import HitRateAtK, MAPAtK, MAPCurve, NDCGAtK
 
-__all__ = ["KRCC", "PLCC", "SRCC", "MAE", "RMSE", "ThresholdAccuracy", "HitRateAtK", "MAPAtK", "NDCGAtK"]
+__all__ = ["KRCC", "PLCC", "SRCC", "MAE", "RMSE", "ThresholdAccuracy", "HitRateAtK", "MAPAtK", "MAPCurve", "NDCGAtK"]

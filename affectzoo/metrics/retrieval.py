@@ -1,4 +1,4 @@
-"""Ranking metrics with query ids: MAP@K, HR@K, NDCG@K.
+"""Ranking metrics with query ids: MAP@K, HR@K, NDCG@K, and the MAP@1..K curve.
 
 Built on torchmetrics' ``Metric`` (states are gathered across processes) and its functional
 retrieval kernels, with the pitfalls of torchmetrics' own ``Retrieval*`` classes handled here:
@@ -111,3 +111,42 @@ class NDCGAtK(_RetrievalAtK):
 
     _kernel = staticmethod(retrieval_normalized_dcg)
     _binary_target = False
+
+
+class MAPCurve(Metric):
+    """MAP@1 .. MAP@``max_k`` of per-query rankings over an epoch (:class:`MAPAtK` at each cut-off).
+
+    ``update(preds, target, indexes)`` as MAPAtK (target 0/1, indexes = query ids). A query with
+    fewer than k candidates is left out of MAP@k (rather than scoring a shorter list); queries
+    without a relevant candidate are skipped. ``compute()`` -> ``[max_k]`` (NaN where no query counts).
+    """
+
+    full_state_update = False
+
+    def __init__(self, max_k: int = 10, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.max_k = max_k
+        for name in ("preds", "target", "indexes"):
+            self.add_state(name, default=[], dist_reduce_fx="cat")
+
+    def update(self, preds: Tensor, target: Tensor, indexes: Tensor) -> None:
+        self.preds.append(preds.reshape(-1).float())
+        self.target.append(target.reshape(-1).float())
+        self.indexes.append(indexes.reshape(-1).long())
+
+    def compute(self) -> Tensor:
+        from torchmetrics.utilities import dim_zero_cat
+
+        preds, target, indexes = (dim_zero_cat(x) for x in (self.preds, self.target, self.indexes))
+        _, inverse, counts = torch.unique(indexes, return_inverse=True, return_counts=True)
+        candidates = counts[inverse]
+        curve = []
+        for k in range(1, self.max_k + 1):
+            keep = candidates >= k
+            metric = MAPAtK(top_k=k, empty_target_action="skip")
+            if keep.any():
+                metric.update(preds[keep].cpu(), target[keep].cpu(), indexes[keep].cpu())
+                curve.append(metric.compute())
+            else:
+                curve.append(torch.tensor(float("nan")))
+        return torch.stack(curve)

@@ -6,7 +6,11 @@ a record of both inside every Lightning checkpoint so ``affectzoo export`` can t
 checkpoint into a self-describing ``model.safetensors`` + ``config.json`` folder.
 
 Subclasses call ``self.save_hyperparameters()`` first thing in ``__init__`` and keep their
-constructor arguments JSON-serialisable.
+constructor arguments JSON-serialisable. They describe themselves through three hooks:
+``default_preprocess()`` (how inputs are prepared, derived from the model's own encoders; the
+registry's cfgs and the manifest take it from there), ``frozen_encoders()`` (the frozen pretrained
+encoders a DataModule may read cached features from) and ``example_batch()`` (a small batch the
+model trains on, for the contract tests that every registered model passes).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Iterator
 import lightning as L
 import torch
 
+from affectzoo._folder import save_pretrained
 from affectzoo._pretrained import PretrainedCfg
 
 
@@ -42,6 +47,25 @@ class ZooModule(L.LightningModule):
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
+    @property
+    def preprocess(self) -> dict:
+        """How inputs are prepared for this model: its cfg's ``preprocess`` (what the weights were
+        trained with), or :meth:`default_preprocess` for a model built without a cfg."""
+        return dict(self.pretrained_cfg.preprocess or self.default_preprocess())
+
+    def default_preprocess(self) -> dict:
+        """How the architecture, as built, wants its inputs (image size, mean/std, sample rate, ...)."""
+        return {}
+
+    def frozen_encoders(self) -> dict:
+        """``{"image": encoder, "audio": encoder}``: frozen encoders whose cached features a DataModule
+        may feed (as ``image_tokens`` / ``music_features``) instead of decoded media."""
+        return {}
+
+    def example_batch(self, batch_size: int = 2) -> dict:
+        """A small batch in the model's training format, made of random tensors (contract tests)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define example_batch()")
+
     def on_fit_start(self) -> None:
         # weights trained from here on come from this revision of the code
         self.pretrained_cfg = self.pretrained_cfg.replace(git_revision=code_revision())
@@ -64,10 +88,8 @@ class ZooModule(L.LightningModule):
         finally:
             self.train(was_training)
 
-    def save_pretrained(self, directory, **cfg_updates):
+    def save_pretrained(self, directory, **cfg_updates) -> Path:
         """Write ``model.safetensors``, ``config.json`` and a model card into ``directory``."""
-        from affectzoo._hub import save_pretrained
-
         return save_pretrained(self, directory, **cfg_updates)
 
 

@@ -34,6 +34,14 @@ class TinyRegressor(ZooModule):
         # items seen, summed over processes: proves evaluation counts each item exactly once
         self.val_count, self.test_count = SumMetric(), SumMetric()
 
+    def example_batch(self, batch_size: int = 2) -> dict:
+        """Random pairs: 16 x 16 pictures, audio feature vectors, scores."""
+        return {"image": torch.randn(batch_size, 3, 16, 16),
+                "audio": torch.randn(batch_size, self.hparams.audio_features), "score": torch.rand(batch_size)}
+
+    def default_preprocess(self) -> dict:
+        return {"image_size": 16, "audio_features": self.hparams.audio_features}
+
     def forward(self, image: torch.Tensor, audio: torch.Tensor) -> torch.Tensor:
         features = torch.cat([self.image_branch(image), self.audio_branch(audio)], dim=1)
         return torch.sigmoid(self.head(features)).squeeze(-1)
@@ -66,7 +74,6 @@ class TinyRegressor(ZooModule):
 @register_model(cfgs={
     "synthetic": {
         "description": "tiny test-only regressor (synthetic data); exercises the zoo's plumbing",
-        "preprocess": {"image_size": 16, "audio_features": 16},
         "output_names": ["score"],
         "output_range": [0.0, 1.0],
     },

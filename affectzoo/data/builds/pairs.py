@@ -14,11 +14,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from affectzoo.affect.similarity import affect_similarity
+
 
 def imuse_score(image_va: np.ndarray, music_va: np.ndarray) -> np.ndarray:
-    """S for V/A given in [-1, 1] (rescaled to [0, 1] here); broadcasts over leading dimensions."""
-    diff = (np.asarray(image_va, dtype=float) - np.asarray(music_va, dtype=float)) / 2.0
-    return 1.0 - np.sqrt((diff**2).sum(axis=-1))
+    """S for V/A given in [-1, 1] (:func:`~affectzoo.affect.similarity.affect_similarity`, float64)."""
+    return affect_similarity(np.asarray(image_va, dtype=float), np.asarray(music_va, dtype=float))
 
 
 def scored_pairs(images: pd.DataFrame, music: pd.DataFrame, n_best: int = 5, n_worst: int = 5, n_random: int = 5,
