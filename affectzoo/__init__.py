@@ -18,6 +18,8 @@ _LAZY = {
     "create_model": "affectzoo._factory",
     "load": "affectzoo._factory",
     "resolve_cfg": "affectzoo._factory",
+    "require_task": "affectzoo._factory",
+    "default_model": "affectzoo._factory",
     "save_pretrained": "affectzoo._folder",
     "export_lightning_checkpoint": "affectzoo._checkpoint",
     "publish": "affectzoo._hub",

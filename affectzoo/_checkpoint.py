@@ -107,15 +107,26 @@ def load_lightning_checkpoint(path, overrides: dict | None = None) -> ZooModule:
     return build_and_load(meta["class_path"], meta["init_args"], cfg, ckpt["state_dict"], Path(path), overrides)
 
 
-def export_lightning_checkpoint(ckpt_path, out_dir, name: str | None = None, **cfg_updates) -> Path:
+def export_lightning_checkpoint(ckpt_path, out_dir, name: str | None = None, allow_dirty: bool = False,
+                                **cfg_updates) -> Path:
     """Turn a Lightning training checkpoint into a checkpoint folder (state dict only, sha256 recorded).
 
     ``name`` (``arch.tag``) says which registered model the weights are; its registered cfg supplies
     the description and paper (registry text, which may have been revised since training) and what
-    the training run did not record (preprocessing, outputs, licence).
+    the training run did not record (preprocessing, outputs, licence). Weights trained from, or
+    exported from, a work tree with uncommitted changes cannot be traced to a revision: that is a
+    :class:`CheckpointError` unless ``allow_dirty``.
     """
+    from affectzoo.models.base import code_revision
+
     model = load_lightning_checkpoint(ckpt_path)
     trained = model.pretrained_cfg
+    if not allow_dirty:
+        for what, revision in (("were trained", trained.git_revision), ("are being exported", code_revision())):
+            if revision.endswith("+dirty"):
+                raise CheckpointError(ckpt_path, f"these weights {what} from a work tree with uncommitted changes "
+                                                 f"({revision}), so no commit reproduces them",
+                                      "commit the changes (and retrain), or pass --allow-dirty to export anyway")
     if name:
         registered = get_pretrained_cfg(name).without_weights()
         carried = {k: v for k, v in trained.to_dict().items() if v not in (None, "", {}, [], ())}

@@ -14,6 +14,7 @@ from pathlib import Path
 from affectzoo import _folder, _hub, _index, _registry
 from affectzoo._pretrained import PretrainedCfg
 from affectzoo.errors import CheckpointError
+from affectzoo.tasks import TASKS, TaskError
 
 
 def create_model(name: str, pretrained: bool = False, **overrides):
@@ -68,6 +69,33 @@ def resolve_cfg(name_or_path) -> PretrainedCfg:
         meta = read_lightning_checkpoint(target)["affectzoo"]
         return _registry.with_architecture_facts(PretrainedCfg.from_dict(meta["pretrained_cfg"]))
     return _registry.get_pretrained_cfg(target)
+
+
+def default_model(task: str) -> str:
+    """The family a task's command uses without ``--model``: the index's choice, else the first
+    family that offers the task and ships weights."""
+    chosen = _index.task_default(task)
+    if chosen:
+        return chosen
+    offering = _registry.models_with_task(task)
+    candidates = [name for name in offering if _index.recommended(name)]
+    if not candidates:
+        raise TaskError(f"no model with shipped weights offers the {task} task"
+                        + (f" (untrained: {', '.join(offering)}); pass --model with a checkpoint" if offering
+                           else " yet"))
+    return candidates[0]
+
+
+def require_task(source, task: str) -> PretrainedCfg:
+    """The cfg of ``source`` (anything :func:`load` takes, read without building the model), after
+    checking it offers ``task``: else a one-line :class:`TaskError` naming the models that have it."""
+    cfg = resolve_cfg(source)
+    if task not in cfg.tasks:
+        offering = _registry.models_with_task(task)
+        has = f"models with it: {', '.join(offering)}" if offering else "no registered model has it yet"
+        label = str(source) if cfg.name in ("", str(source)) else f"{source} ({cfg.name})"
+        raise TaskError(f"{label} does not offer the {task} task ({TASKS[task].summary}); {has}")
+    return cfg
 
 
 def _classify(source: str) -> tuple[str, object]:

@@ -196,6 +196,13 @@ def model_family(arch: str) -> str | None:
     return entry.family if entry else None
 
 
+def models_with_task(task: str) -> list[str]:
+    """Families and (family-less) architectures that offer ``task``."""
+    archs = [name for name, arch in architectures().items() if task in arch.tasks]
+    offering = {model_family(name) for name in archs} - {None}
+    return sorted(offering) + sorted(name for name in archs if model_family(name) is None)
+
+
 def list_models(pattern: str | Iterable[str] = "*", pretrained: bool = False, exclude: str | Iterable[str] = (),
                 task: str | None = None) -> list[str]:
     """Registered names matching ``pattern`` (fnmatch), sorted.

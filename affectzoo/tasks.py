@@ -10,11 +10,13 @@
 Every registered architecture names its tasks (``@register_model(tasks=[...])``); the names are
 copied into each tag's cfg. The command line, the benchmarks and the demo are written against
 tasks: ``affectzoo judge|va|index|recommend|palette --model NAME`` checks the task before it loads
-any weights (:func:`require_task`, torch-free), and a test checks that each model class has the
-methods its tasks promise (:func:`implements`).
+any weights (:func:`affectzoo.require_task`, torch-free), and a test checks that each model class
+has the methods its tasks promise (:func:`implements`). :func:`affectzoo.list_models` takes
+``task=`` to list the models that offer one.
 
-The default model of a task is the family named under ``"tasks"`` in the checkpoint index, so
-shipping better weights for a task is a change to the index alone.
+The default model of a task is the family named under ``"tasks"`` in the checkpoint index
+(:func:`affectzoo.default_model`), so shipping better weights for a task is a change to the index
+alone.
 """
 
 from __future__ import annotations
@@ -90,44 +92,3 @@ def check_task_names(tasks: Sequence[str]) -> None:
 def implements(model: Any, task: str) -> bool:
     """True when ``model`` has every method of ``task`` (the protocol's runtime check)."""
     return isinstance(model, TASKS[task].protocol)
-
-
-def models_with_task(task: str) -> list[str]:
-    """Families and architectures that offer ``task`` (torch-free)."""
-    from affectzoo import _registry
-
-    archs = [name for name, arch in _registry.architectures().items() if task in arch.tasks]
-    families = {_registry.model_family(name) for name in archs} - {None}
-    return sorted(families) + sorted(set(archs) - families)
-
-
-def default_model(task: str) -> str:
-    """The family a task's command uses without ``--model``: the index's choice, else the first
-    family that offers the task and ships weights."""
-    from affectzoo import _index
-
-    chosen = _index.task_default(task)
-    if chosen:
-        return chosen
-    candidates = [name for name in models_with_task(task) if _index.recommended(name)]
-    if not candidates:
-        offering = models_with_task(task)
-        raise TaskError(f"no model with shipped weights offers the {task} task"
-                        + (f" (untrained: {', '.join(offering)}); pass --model with a checkpoint" if offering
-                           else " yet"))
-    return candidates[0]
-
-
-def require_task(source: str, task: str) -> None:
-    """Raise :class:`TaskError` (one line, naming the models that have it) unless ``source`` offers ``task``.
-
-    ``source`` is anything :func:`affectzoo.load` takes; its cfg is read without building the model.
-    """
-    from affectzoo._factory import resolve_cfg
-
-    cfg = resolve_cfg(source)
-    if task not in cfg.tasks:
-        offering = models_with_task(task)
-        has = f"models with it: {', '.join(offering)}" if offering else "no registered model has it yet"
-        label = cfg.name or source
-        raise TaskError(f"{label} does not offer the {task} task ({TASKS[task].summary}); {has}")

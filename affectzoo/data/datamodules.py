@@ -1,7 +1,10 @@
 """Registered DataModules: one per open benchmark build and one per published dataset format.
 
-All take the model's preprocessing either as ``preprocess`` (a dict like a PretrainedCfg's) or
-as ``model`` (a registered name whose cfg supplies it), so transforms never come from user code.
+All take the model's preprocessing from the model they feed, so transforms never come from user
+code: ``affectzoo fit`` attaches the recipe's model (:meth:`TableDataModule.attach_model`), which
+also lends its frozen encoders for cached features; used on their own they take ``model`` (a
+registered name whose cfg supplies the preprocessing, read without building anything) or
+``preprocess`` (a dict like a PretrainedCfg's). A DataModule never builds a model.
 Evaluation loaders shard without padding under DDP (``ZooDataModule``); batches are collated
 with :func:`collate_padded`.
 
@@ -9,7 +12,7 @@ Use from a recipe by class path::
 
     data:
       class_path: affectzoo.data.datamodules.OpenPairsDataModule
-      init_args: {model: mpjudge_small, batch_size: 16}
+      init_args: {batch_size: 16, image_tokens: true}
 """
 
 from __future__ import annotations
@@ -66,30 +69,36 @@ class TableDataModule(ZooDataModule):
 
     def __init__(self, preprocess: dict | None = None, model: str | None = None, batch_size: int = 32,
                  num_workers: int = 0, image_tokens: bool = False, music_features: bool = False) -> None:
-        """``image_tokens=True`` (needs ``model``, a model with a frozen image backbone such as
-        ``mpjudge_lite0``) feeds the backbone's cached tokens instead of pixels;
-        ``music_features=True`` likewise feeds the model's frozen music encoder's cached features
-        (its ``cached_music_features(path)``) instead of audio."""
+        """``image_tokens=True`` feeds the model's frozen image encoder's cached features instead of
+        pixels, ``music_features=True`` its frozen music encoder's instead of audio; both need the
+        model attached (:meth:`attach_model`)."""
         super().__init__(batch_size=batch_size, num_workers=num_workers)
+        self.explicit_preprocess = preprocess is not None
         self.preprocess = resolve_preprocess(preprocess, model)
-        self.model_name, self.use_image_tokens, self.use_music_features = model, image_tokens, music_features
-        if (image_tokens or music_features) and model is None:
-            raise ValueError("image_tokens / music_features need model=NAME (the model whose frozen "
-                             "encoders make them)")
+        self.use_image_tokens, self.use_music_features = image_tokens, music_features
+        self.encoders: dict = {}
+
+    def attach_model(self, model) -> None:
+        """Feed ``model``: take its preprocessing (unless ``preprocess`` was given) and its frozen
+        encoders (for ``image_tokens`` / ``music_features``). ``affectzoo fit`` calls this."""
+        if not self.explicit_preprocess:
+            self.preprocess = dict(model.preprocess)
+        self.encoders = dict(model.frozen_encoders())
 
     def split_tables(self) -> dict[str, pd.DataFrame]:
         raise NotImplementedError
 
     def _feature_hooks(self) -> dict:
-        """The model's cached-feature functions the loader should use instead of decoding media."""
-        if not (self.use_image_tokens or self.use_music_features):
-            return {}
-        from affectzoo import create_model
-
-        model = create_model(self.model_name)
-        hooks = {"image_tokens": model.cached_image_tokens} if self.use_image_tokens else {}
-        if self.use_music_features:
-            hooks["music_features"] = model.cached_music_features
+        """The frozen encoders' cached-feature functions the loader should use instead of decoding media."""
+        hooks = {}
+        for wanted, kind, hook in ((self.use_image_tokens, "image", "image_tokens"),
+                                   (self.use_music_features, "audio", "music_features")):
+            if not wanted:
+                continue
+            if kind not in self.encoders:
+                raise ValueError(f"{hook}=True needs a model with a frozen {kind} encoder attached: call "
+                                 "datamodule.attach_model(model) (affectzoo fit does it for recipes)")
+            hooks[hook] = self.encoders[kind].cached
         return hooks
 
     def setup(self, stage: str | None = None) -> None:

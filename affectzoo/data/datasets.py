@@ -28,10 +28,11 @@ class MediaLoader:
 
     def __init__(self, preprocess: dict | None = None, train: bool = False, image_tokens=None,
                  music_features=None) -> None:
-        """``image_tokens(path, load) -> Tensor``, when given, replaces pixels by a frozen backbone's
-        (cached) tokens: samples then carry ``image_tokens`` instead of ``image``. Likewise
+        """``image_tokens(path) -> Tensor``, when given, replaces pixels by a frozen image encoder's
+        (cached) features: samples then carry ``image_tokens`` instead of ``image``. Likewise
         ``music_features(path) -> Tensor`` replaces the audio (or mel) by a frozen music encoder's
-        (cached) features: samples then carry ``music_features``."""
+        (cached) features: samples then carry ``music_features``. Both are
+        :meth:`~affectzoo.backbones.frozen.FrozenEncoder.cached` of the model's encoders."""
         preprocess = dict(preprocess or {})
         self.image_tokens, self.music_features = image_tokens, music_features
         self.image_cfg = ImageCfg.resolve(preprocess)
@@ -48,7 +49,7 @@ class MediaLoader:
         """``{key: pixels}``, or ``{key with image -> image_tokens: tokens}`` when tokens are configured."""
         if self.image_tokens is None:
             return {key: self.image(path)}
-        return {key.replace("image", "image_tokens"): self.image_tokens(path, lambda: self.image(path))}
+        return {key.replace("image", "image_tokens"): self.image_tokens(path)}
 
     def audio(self, path: str) -> dict[str, torch.Tensor]:
         if self.music_features is not None:

@@ -15,51 +15,16 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
+from affectzoo._io import atomic_write, atomic_write_text
+from affectzoo.data.builds.registry import BuildError, BuildResult, _Build, _builds, register_build
 from affectzoo.data.cache import cache_root
-from affectzoo.errors import AffectZooError
 
-
-class BuildError(AffectZooError):
-    """A build cannot run (missing source data) or has not been built yet."""
-
-
-@dataclass
-class BuildResult:
-    """What a build function returns: its tables and the facts for its card."""
-
-    tables: dict[str, pd.DataFrame]
-    counts: dict = field(default_factory=dict)
-    label_sources: dict[str, str] = field(default_factory=dict)
-    licences: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    json_files: dict[str, dict] = field(default_factory=dict)  # extra artefacts, e.g. a fitted model
-
-
-@dataclass
-class _Build:
-    name: str
-    version: int
-    description: str
-    fn: Callable[[Path, int], BuildResult]
-
-
-_builds: dict[str, _Build] = {}
-
-
-def register_build(name: str, version: int, description: str):
-    """Register ``fn(root: Path, seed: int) -> BuildResult`` as the build ``name`` (bump version on change)."""
-
-    def decorate(fn):
-        _builds[name] = _Build(name, version, description, fn)
-        return fn
-
-    return decorate
+__all__ = ["BuildError", "BuildResult", "_Build", "_builds", "build", "build_card", "build_dir", "card_markdown",
+           "describe", "list_builds", "load_build", "register_build"]
 
 
 def list_builds() -> list[str]:
@@ -72,6 +37,11 @@ def _get(name: str) -> _Build:
     if name not in _builds:
         raise BuildError(f"unknown build {name!r}; builds: {', '.join(sorted(_builds))}")
     return _builds[name]
+
+
+def describe(name: str) -> str:
+    """The one-line description of a build."""
+    return _get(name).description
 
 
 def _import_builds() -> None:
@@ -93,18 +63,16 @@ def build(name: str, root: Path | str, seed: int = 0, force: bool = False) -> Pa
     if not root.is_dir():
         raise BuildError(f"{root}: data root not found (pass --root, e.g. ../shared/data)")
     started = time.perf_counter()
-    result = spec.fn(root, seed)
+    for dependency in spec.needs:
+        build(dependency, root, seed)
+    result = spec.fn(root, seed, {n: load_build(n, seed) for n in spec.needs}) if spec.needs else spec.fn(root, seed)
     out.mkdir(parents=True, exist_ok=True)
     checksums = {}
     for table, frame in result.tables.items():
-        path = out / f"{table}.csv"
-        tmp = path.with_suffix(".csv.tmp")
-        frame.to_csv(tmp, index=False, float_format="%.6g")
-        tmp.replace(path)
+        path = atomic_write(out / f"{table}.csv", lambda tmp: frame.to_csv(tmp, index=False, float_format="%.6g"))
         checksums[f"{table}.csv"] = hashlib.sha256(path.read_bytes()).hexdigest()
     for file_name, payload in result.json_files.items():
-        path = out / f"{file_name}.json"
-        path.write_text(json.dumps(payload, sort_keys=True) + "\n")
+        path = atomic_write_text(out / f"{file_name}.json", json.dumps(payload, sort_keys=True) + "\n")
         checksums[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
     card = {
         "name": name, "version": spec.version, "seed": seed, "description": spec.description,
@@ -113,10 +81,11 @@ def build(name: str, root: Path | str, seed: int = 0, force: bool = False) -> Pa
         "counts": result.counts, "label_sources": result.label_sources, "licences": result.licences,
         "notes": result.notes, "sha256": checksums,
     }
-    (out / "card.json").write_text(json.dumps(card, indent=2, sort_keys=True, default=str) + "\n")
-    (out / "card.md").write_text(card_markdown(card))
-    (out / "build_log.json").write_text(json.dumps({"seconds": round(time.perf_counter() - started, 2),
-                                                    "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n")
+    atomic_write_text(out / "card.md", card_markdown(card))
+    atomic_write_text(out / "build_log.json", json.dumps({"seconds": round(time.perf_counter() - started, 2),
+                                                          "finished": time.strftime("%Y-%m-%dT%H:%M:%S")}) + "\n")
+    # the card last: its presence marks a finished build
+    atomic_write_text(out / "card.json", json.dumps(card, indent=2, sort_keys=True, default=str) + "\n")
     return out
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from affectzoo.data.builds import BuildResult, register_build
+from affectzoo.data.builds.registry import BuildResult, register_build
 from affectzoo.data.builds.splits import split_counts, split_groups
 from affectzoo.data.readers import read_bass, read_oasis
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from affectzoo.data.builds import BuildResult, register_build
+from affectzoo.data.builds.registry import BuildResult, register_build
 from affectzoo.data.builds.splits import split_counts, split_groups
 from affectzoo.data.midi import render_many
 from affectzoo.data.readers import read_1000songs, read_emopia, read_emotify, read_vgmidi_pieces

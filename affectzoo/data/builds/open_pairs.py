@@ -12,19 +12,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from affectzoo.data.builds import BuildResult, build, load_build, register_build
+from affectzoo.data.builds.registry import BuildResult, register_build
 from affectzoo.data.builds.pairs import preference_pairs, scored_pairs
 from affectzoo.data.builds.splits import SPLITS
 
 
 @register_build("open-pairs", version=1,
                 description="Music-image pairs scored S = 1 - ||dVA|| (IMUSE), best/worst/random 5 music per "
-                            "image, and MPD-style preference pairs")
-def build_open_pairs(root: Path, seed: int) -> BuildResult:
-    for dependency in ("open-image-va", "open-music-va"):
-        build(dependency, root, seed)
-    images = load_build("open-image-va", seed)["items"]
-    music = load_build("open-music-va", seed)["items"]
+                            "image, and MPD-style preference pairs", needs=("open-image-va", "open-music-va"))
+def build_open_pairs(root: Path, seed: int, inputs: dict) -> BuildResult:
+    images = inputs["open-image-va"]["items"]
+    music = inputs["open-music-va"]["items"]
     music = music[music["label_type"] == "continuous"]
     pair_tables, pref_tables = [], []
     for offset, split in enumerate(SPLITS):

@@ -17,7 +17,7 @@ import torch
 
 from affectzoo.affect.color_emotion import ColorEmotionModel
 from affectzoo.affect.russell import CATEGORIES, emotion_similarity, va_to_emotion
-from affectzoo.data.builds import BuildResult, build, load_build, register_build
+from affectzoo.data.builds.registry import BuildResult, register_build
 from affectzoo.data.builds.splits import split_counts
 from affectzoo.data.readers_palettes import read_bcp37, read_bottini_experiment4, read_nice_palettes
 
@@ -25,10 +25,10 @@ TOP_K = 5
 
 
 @register_build("open-palettes", version=1,
-                description="Music matched to nice-color-palettes via Russell emotion vectors (top-5 and best)")
-def build_open_palettes(root: Path, seed: int) -> BuildResult:
-    build("open-music-va", root, seed)
-    music = load_build("open-music-va", seed)["items"]
+                description="Music matched to nice-color-palettes via Russell emotion vectors (top-5 and best)",
+                needs=("open-music-va",))
+def build_open_palettes(root: Path, seed: int, inputs: dict) -> BuildResult:
+    music = inputs["open-music-va"]["items"]
     music = music[music["label_type"].isin(["continuous", "proxy"])].reset_index(drop=True)
     palettes = read_nice_palettes(root / "palettes" / "nice_color_palettes" / "1000.json")
     hex_columns = [c for c in palettes.columns if c.startswith("hex_")]

@@ -29,8 +29,7 @@ ImageMusic offers the ``va-predictor`` task (it is the zoo's default V/A predict
 recommendation), ``cfgs.py`` (the registered architectures).
 """
 
-from affectzoo.models.imagemusic.lightning_model import (MUSIC_BRANCHES, PAPER, ImageMusic,
-                                                         predicted_similarity)
-from affectzoo.models.imagemusic.torch_model import ImageMusicNet
+from affectzoo.models.imagemusic.lightning_model import MUSIC_BRANCHES, PAPER, ImageMusic
+from affectzoo.models.imagemusic.torch_model import ImageMusicNet, predicted_similarity
 
 __all__ = ["MUSIC_BRANCHES", "PAPER", "ImageMusic", "ImageMusicNet", "predicted_similarity"]

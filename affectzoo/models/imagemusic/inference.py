@@ -30,7 +30,7 @@ from affectzoo import media
 from affectzoo.catalog import Catalog, Recommendation, catalogue_items
 from affectzoo.data.cache import FeatureCache
 from affectzoo.errors import InputError
-from affectzoo.models.imagemusic.torch_model import IMAGE_WIDTH, MUSIC_WIDTH
+from affectzoo.models.imagemusic.torch_model import IMAGE_WIDTH, MUSIC_WIDTH, predicted_similarity
 
 
 class ImageMusicInference:
@@ -114,8 +114,6 @@ class ImageMusicInference:
         if len(music_vectors) not in (1, len(image_vectors)):
             raise InputError("audio", f"{len(music_vectors)} music inputs for {len(image_vectors)} images: give one "
                                       "per image or a single one for all")
-        from affectzoo.models.imagemusic.lightning_model import predicted_similarity
-
         with self._inference():
             outputs = self.net.head(image_vectors.to(self.device),
                                     music_vectors.to(self.device).expand(len(image_vectors), -1))
@@ -182,8 +180,6 @@ class ImageMusicInference:
         """The ``k`` catalogue clips whose pairing with the image ``query`` has the highest predicted
         similarity, best first. ``catalogue``: a Catalog from :meth:`index`, its saved file, or what
         :meth:`index` takes (indexed on the fly)."""
-        from affectzoo.models.imagemusic.lightning_model import predicted_similarity
-
         if k < 1:
             raise ValueError(f"k must be positive, got {k}")
         catalogue = self.index(catalogue, on_error)

@@ -36,7 +36,6 @@ from torch import Tensor
 from torchmetrics import MetricCollection
 
 from affectzoo.affect.scales import PAIR_VA_LABELS
-from affectzoo.affect.similarity import affect_similarity
 from affectzoo.backbones.musicnn import FEATURE_DIM as MUSICNN_FEATURES
 from affectzoo.backbones.musicnn import MusicnnMTT
 from affectzoo.backbones.samplecnn import SAMPLECNN_SAMPLE_RATE
@@ -44,7 +43,8 @@ from affectzoo.errors import InputError
 from affectzoo.metrics import MAE, RMSE, SRCC, MAPCurve
 from affectzoo.models.base import ZooModule
 from affectzoo.models.imagemusic.inference import ImageMusicInference
-from affectzoo.models.imagemusic.torch_model import IMAGE_WIDTH, MUSIC_WIDTH, ImageMusicNet, waveform_patches
+from affectzoo.models.imagemusic.torch_model import (IMAGE_WIDTH, MUSIC_WIDTH, ImageMusicNet, predicted_similarity,
+                                                     waveform_patches)
 
 PAPER = 'Chheda et al., "Music recommendation based on affective image content analysis", 2023'
 MUSIC_BRANCHES = ("samplecnn", "musicnn")
@@ -55,12 +55,6 @@ BACKBONE_SEED = 0
 CLIP_SECONDS = {"samplecnn": 10.0, "musicnn": 15.0}
 #: timm's eval transform: the crop is this share of the resized picture.
 CROP_PCT = 0.875
-
-
-def predicted_similarity(outputs: Tensor) -> Tensor:
-    """IMUSE score of predicted V/A ``[..., 4]`` on [0, 1] (:func:`~affectzoo.affect.similarity.affect_similarity`)."""
-    va = outputs * 2.0 - 1.0
-    return affect_similarity(va[..., :2], va[..., 2:])
 
 
 class ImageMusic(ImageMusicInference, ZooModule):

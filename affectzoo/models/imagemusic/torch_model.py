@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from affectzoo.affect.similarity import affect_similarity
 from affectzoo.backbones.musicnn import FEATURE_DIM as MUSICNN_FEATURES
 from affectzoo.backbones.samplecnn import SAMPLECNN_INPUT_SAMPLES, SampleCNN
 
@@ -45,6 +46,13 @@ class ImageMusicNet(nn.Module):
         """Image ``[..., 256]`` and music ``[..., 128]`` vectors -> ``[..., 4]`` in [0, 1] (image V, A, music V, A)."""
         fused = self.fusion(torch.cat([image, music], dim=-1))
         return torch.sigmoid(torch.cat([self.image_head(fused), self.music_head(fused)], dim=-1))
+
+
+def predicted_similarity(outputs: Tensor) -> Tensor:
+    """IMUSE score of predicted V/A ``[..., 4]`` on [0, 1] (:func:`~affectzoo.affect.similarity.affect_similarity`):
+    a pair's predicted similarity."""
+    va = outputs * 2.0 - 1.0
+    return affect_similarity(va[..., :2], va[..., 2:])
 
 
 def waveform_patches(waves: Tensor, lengths: Tensor | None, training: bool) -> tuple[Tensor, Tensor]:

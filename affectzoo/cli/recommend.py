@@ -1,0 +1,86 @@
+"""``affectzoo index`` and ``affectzoo recommend``: the recommender task.
+
+``index`` turns a collection (a folder, files, or a table of paths) into a catalogue file once;
+``recommend`` answers a query against it: an image (ImageMusic recommends music for it) or rated
+music (``clip.ogg=5 other.ogg=2``, for recommenders that learn from a user's ratings). A catalogue
+may also be given as a folder, which is then indexed on the fly.
+"""
+
+from __future__ import annotations
+
+import sys
+
+TASK = "recommender"
+
+
+def register(commands) -> dict:
+    from affectzoo.cli._common import add_model_option, add_on_error_option
+
+    p = commands.add_parser("index", help="index a collection into a catalogue file (recommender task)")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="folders, files, or a .csv/.tsv table of paths")
+    p.add_argument("--out", required=True, metavar="CATALOG.safetensors", help="where to write the catalogue")
+    add_model_option(p, TASK)
+    add_on_error_option(p)
+
+    p = commands.add_parser("recommend", help="recommend catalogue items for a query (recommender task)")
+    p.add_argument("query", nargs="+", metavar="QUERY",
+                   help="the query: an image file, or rated items written FILE=RATING (1-5)")
+    p.add_argument("--catalog", required=True,
+                   help="a catalogue file from `affectzoo index`, or a folder / table to index now")
+    p.add_argument("-k", type=int, default=10, help="how many items to return (default 10)")
+    add_model_option(p, TASK)
+    add_on_error_option(p)
+
+    p = commands.add_parser("recommend-music", help="deprecated: `affectzoo recommend IMAGE --catalog ...`")
+    p.add_argument("--image", required=True)
+    p.add_argument("--catalog", required=True)
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument("--model", default="imagemusic")
+    add_on_error_option(p)
+    return {"index": run_index, "recommend": run_recommend, "recommend-music": run_recommend_music}
+
+
+def run_index(args) -> int:
+    from affectzoo.cli._common import load_for_task
+
+    model = load_for_task(args.model, TASK)
+    sources = args.sources[0] if len(args.sources) == 1 else args.sources
+    catalogue = model.index(sources, on_error=args.on_error)
+    path = catalogue.save(args.out)
+    print(f"wrote {path}: {len(catalogue)} items, {catalogue.embeddings.shape[1]}-d embeddings"
+          + (f", V/A from {catalogue.va_source}" if catalogue.va is not None else ""))
+    return 0
+
+
+def parse_query(items: list[str]):
+    """One item, several items, or ``{item: rating}`` when written ``FILE=RATING``."""
+    if not any("=" in item for item in items):
+        return items[0] if len(items) == 1 else items
+    ratings = {}
+    for item in items:
+        path, sep, value = item.rpartition("=")
+        try:
+            ratings[path] = float(value)
+        except ValueError:
+            raise SystemExit(f"{item}: write rated items as FILE=RATING, e.g. clip.ogg=4") from None
+        if not sep or not path:
+            raise SystemExit(f"{item}: write rated items as FILE=RATING, e.g. clip.ogg=4")
+    return ratings
+
+
+def run_recommend(args) -> int:
+    from affectzoo.cli._common import load_for_task
+
+    if args.k < 1:
+        raise SystemExit(f"-k must be positive, got {args.k}")
+    model = load_for_task(args.model, TASK)
+    recommendations = model.recommend(parse_query(args.query), args.catalog, k=args.k, on_error=args.on_error)
+    for rank, (item, score) in enumerate(recommendations, start=1):
+        print(f"{rank:>3}  {score:.4f}  {item}")
+    return 0
+
+
+def run_recommend_music(args) -> int:
+    print("affectzoo recommend-music is deprecated: use `affectzoo recommend IMAGE --catalog ...`", file=sys.stderr)
+    args.query = [args.image]
+    return run_recommend(args)
