@@ -26,7 +26,9 @@ def create_model(name: str, pretrained: bool = False, **overrides):
     if pretrained:
         return _load_indexed(cfg, overrides)
     model = _registry.get_builder(cfg.architecture)(**{**cfg.model_args, **overrides})
-    model.pretrained_cfg = cfg.without_weights().replace(num_params=model.num_params)
+    # the built model's own preprocessing: the tag's, or what the overrides made of it (image_size=...)
+    model.pretrained_cfg = cfg.without_weights().replace(num_params=model.num_params,
+                                                         preprocess=model.default_preprocess() or cfg.preprocess)
     return model
 
 

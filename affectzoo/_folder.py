@@ -29,10 +29,14 @@ def save_pretrained(model, directory, **cfg_updates) -> Path:
     """Save ``model`` (a ZooModule) as a checkpoint folder; returns the folder.
 
     ``cfg_updates`` overwrite fields of ``model.pretrained_cfg`` (e.g. ``metrics=...``,
-    ``training_data=...``); the checksum, parameter count and file size are filled in here.
+    ``training_data=...``); the checksum, parameter count and file size are filled in here, and the
+    model class's tasks when the cfg names none (a model built from its class, not the registry).
     """
-    return write_folder(Path(directory), model.class_path(), model.init_args, model.state_dict(),
-                        model.pretrained_cfg.replace(**cfg_updates), model.num_params)
+    cfg = model.pretrained_cfg.replace(**cfg_updates)
+    if not cfg.tasks:
+        cfg = cfg.replace(tasks=tuple(getattr(model, "tasks", ())))
+    return write_folder(Path(directory), model.class_path(), model.init_args, model.state_dict(), cfg,
+                        model.num_params)
 
 
 def write_folder(directory: Path, class_path: str, init_args: dict, state_dict: dict, cfg: PretrainedCfg,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
@@ -14,15 +15,24 @@ import affectzoo
 from affectzoo import _registry
 
 BIN = Path(sys.executable).parent
+#: The revision tests pretend to run at: exports refuse weights from a dirty work tree, and a
+#: developer's checkout is often dirty while the tests run (CI's clean clone never is).
+CLEAN_REVISION = "0123456789abcdef0123456789abcdef01234567"
+REAL_CODE_REVISION = importlib.import_module("affectzoo.models.base").code_revision
+
+
+@pytest.fixture(autouse=True)
+def clean_revision(monkeypatch):
+    monkeypatch.setattr("affectzoo.models.base.code_revision", lambda: CLEAN_REVISION)
 
 
 @pytest.fixture
 def isolated_registry():
     """Let a test register architectures and deprecations without leaking them."""
-    architectures, deprecated = dict(_registry._architectures), dict(_registry._deprecated)
+    saved = [(table, dict(table)) for table in (_registry._architectures, _registry._builders, _registry._deprecated)]
     yield _registry
-    _registry._architectures.clear(), _registry._architectures.update(architectures)
-    _registry._deprecated.clear(), _registry._deprecated.update(deprecated)
+    for table, copy in saved:
+        table.clear(), table.update(copy)
 
 
 @pytest.fixture
@@ -79,6 +89,8 @@ def trained_ckpt(tmp_path_factory) -> Path:
 
     folder = tmp_path_factory.mktemp("trained")
     recipe = write_recipe(folder / "recipe.yaml")
-    run_lightning(["fit", "--config", str(recipe)])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("affectzoo.models.base.code_revision", lambda: CLEAN_REVISION)
+        run_lightning(["fit", "--config", str(recipe)])
     (ckpt,) = folder.glob("runs/tiny/version_0/checkpoints/*.ckpt")
     return ckpt

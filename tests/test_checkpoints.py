@@ -11,9 +11,11 @@ import torch
 from safetensors.torch import load_file, save_file
 
 import affectzoo
-from affectzoo import _hub
+from affectzoo import _folder, _hub
+from affectzoo._io import file_sha256
 from affectzoo.errors import CheckpointError
 from affectzoo.models.test_models import TinyRegressor
+from conftest import CLEAN_REVISION, REAL_CODE_REVISION
 
 INPUTS = (torch.rand(3, 3, 16, 16, generator=torch.Generator().manual_seed(1)),
           torch.randn(3, 16, generator=torch.Generator().manual_seed(2)))
@@ -30,7 +32,7 @@ def test_save_load_round_trip_gives_identical_outputs(tmp_path, tiny_model):
     loaded = affectzoo.load(folder)
     torch.testing.assert_close(predictions(loaded), predictions(tiny_model))
     cfg = loaded.pretrained_cfg
-    assert cfg.sha256 == _hub.sha256_of(folder / "model.safetensors")
+    assert cfg.sha256 == file_sha256(folder / "model.safetensors")
     assert cfg.file_size == (folder / "model.safetensors").stat().st_size
     assert cfg.num_params == tiny_model.num_params and cfg.training_data == "synthetic"
     assert "# test_regressor.synthetic" in (folder / "README.md").read_text()
@@ -53,7 +55,7 @@ def _rewrite_weights(folder: Path, change) -> None:
     change(tensors)
     save_file(tensors, str(folder / "model.safetensors"))
     config = json.loads((folder / "config.json").read_text())
-    config["pretrained_cfg"]["sha256"] = _hub.sha256_of(folder / "model.safetensors")
+    config["pretrained_cfg"]["sha256"] = file_sha256(folder / "model.safetensors")
     (folder / "config.json").write_text(json.dumps(config))
 
 
@@ -123,6 +125,27 @@ def test_broken_files_are_checkpoint_errors(tmp_path, tiny_model):
         affectzoo.load(tmp_path / "absent" / "model.safetensors")
 
 
+def test_export_refuses_weights_from_a_dirty_work_tree(tmp_path, trained_ckpt, monkeypatch):
+    monkeypatch.setattr("affectzoo.models.base.code_revision", lambda: "abc+dirty")
+    with pytest.raises(CheckpointError, match=r"(?s)are being exported from a work tree.*abc\+dirty.*--allow-dirty"):
+        affectzoo.export_lightning_checkpoint(trained_ckpt, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    folder = affectzoo.export_lightning_checkpoint(trained_ckpt, tmp_path / "out", allow_dirty=True)
+    assert affectzoo.load(folder).pretrained_cfg.git_revision == CLEAN_REVISION  # the training run's revision
+    ckpt = torch.load(trained_ckpt, weights_only=True)
+    ckpt["affectzoo"]["pretrained_cfg"]["git_revision"] = "abc+dirty"
+    torch.save(ckpt, tmp_path / "dirty.ckpt")
+    monkeypatch.setattr("affectzoo.models.base.code_revision", lambda: CLEAN_REVISION)
+    with pytest.raises(CheckpointError, match="were trained from a work tree with uncommitted changes"):
+        affectzoo.export_lightning_checkpoint(tmp_path / "dirty.ckpt", tmp_path / "out2")
+
+
+def test_code_revision_reads_the_checkout():
+    import re
+
+    assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?", REAL_CODE_REVISION())  # tests run from a git checkout
+
+
 def test_lightning_checkpoint_loads_and_exports(tmp_path, trained_ckpt):
     from_ckpt = affectzoo.load(trained_ckpt)
     folder = affectzoo.export_lightning_checkpoint(trained_ckpt, tmp_path / "exported", name="test_regressor.synthetic")
@@ -158,7 +181,7 @@ def _hf_cache_layout(cache_dir: Path, repo_id: str, folder: Path, commit: str) -
     snapshot = repo / "snapshots" / commit
     snapshot.mkdir(parents=True)
     for file in folder.iterdir():
-        blob = repo / "blobs" / _hub.sha256_of(file)
+        blob = repo / "blobs" / file_sha256(file)
         shutil.copy(file, blob)
         (snapshot / file.name).symlink_to(Path("../../blobs") / blob.name)
     (repo / "refs").mkdir()
@@ -193,7 +216,7 @@ def test_indexed_hub_entry_uses_the_cache_and_checks_the_index_sha(tmp_path, tin
     folder = affectzoo.save_pretrained(tiny_model, tmp_path / "ckpt")
     commit = "fedcba9876543210fedcba9876543210fedcba98"
     _hf_cache_layout(tmp_path / "hf", "org/tiny", folder, commit)
-    cfg = affectzoo.PretrainedCfg.from_dict(_hub.read_config(folder)["pretrained_cfg"])
+    cfg = affectzoo.PretrainedCfg.from_dict(_folder.read_config(folder)["pretrained_cfg"])
     _index.add_to_index(cfg.replace(hf_hub_id="org/tiny", hf_hub_revision=commit))
     loaded = affectzoo.load("test_regressor.synthetic", cache_dir=tmp_path / "hf")
     torch.testing.assert_close(predictions(loaded), predictions(tiny_model))

@@ -11,7 +11,8 @@ import yaml
 from affectzoo.cli import main, run_lightning
 from conftest import run_cli, write_recipe
 
-COMMANDS = ("fit", "validate", "test", "predict", "list", "info", "export", "publish", "judge", "data", "cache")
+COMMANDS = ("fit", "validate", "test", "predict", "list", "info", "export", "publish", "judge", "va", "index", "recommend",
+            "palette", "data", "cache")
 
 
 def test_help_lists_lightning_and_zoo_commands(capsys):
@@ -31,7 +32,7 @@ def test_list_and_info(capsys):
     assert "no model matches" in capsys.readouterr().err
     assert main(["info", "test_regressor.wide"]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["name"] == "test_regressor.wide" and info["init_args"]["hidden"] == 16
+    assert info["name"] == "test_regressor.wide" and info["pretrained_cfg"]["model_args"]["hidden"] == 16
     assert info["num_params"] == 1+16*3*9+16+16+16+16*16+16+2*16  # conv w+b, bn w+b, linear w+b, head w+b
     assert main(["info", "no_such_model"]) == 2
     assert "unknown model 'no_such_model'" in capsys.readouterr().err

@@ -185,18 +185,31 @@ def test_open_pairs_item_va_and_cached_music_features(tmp_path, monkeypatch):
     monkeypatch.setitem(builds._builds, "open-music-va",
                         builds._Build("open-music-va", 1, "toy", toy_items("m", [0.2, -0.3, 0.4])))
 
-    class FakeModel:
-        def cached_music_features(self, path):
+    class FakeEncoder:
+        def cached(self, path):
             return torch.full((2, 5), float(path.endswith("clip1.wav")))
 
-    monkeypatch.setattr("affectzoo.create_model", lambda name: FakeModel())
+    class FakeModel:
+        preprocess = {"image_size": 8}
+
+        def frozen_encoders(self):
+            return {"audio": FakeEncoder()}
+
     dm = OpenPairsDataModule(root=str(media), preferences=False, item_va=True, music_features=True,
-                             model="fake", preprocess={"image_size": 16})
+                             preprocess={"image_size": 16})
     dm.prepare_data()
+    with pytest.raises(ValueError, match="music_features=True needs a model with a frozen audio encoder attached"):
+        dm.setup()
+    dm.attach_model(FakeModel())
+    assert dm.preprocess == {"image_size": 16}, "an explicit preprocess wins over the model's"
     dm.setup()
     sample = dm.datasets["val"][0]
     assert sample["image_valence"].item() == pytest.approx(0.1)
     assert sample["music_valence"].item() == pytest.approx(-0.3)
     assert sample["music_arousal"].item() == pytest.approx(0.0)
     assert "audio" not in sample and torch.equal(sample["music_features"], torch.ones(2, 5))
+    assert sample["image"].shape == (3, 16, 16)
+    plain = OpenPairsDataModule(root=str(media), preferences=False)
+    plain.attach_model(FakeModel())
+    assert plain.preprocess == {"image_size": 8}, "without one, the attached model's preprocessing is used"
     assert OpenPairsDataModule(root=str(media)).labels == ("score",)

@@ -14,8 +14,11 @@ import affectzoo
 from affectzoo.cli import main
 from affectzoo.data.builds.pairs import imuse_score
 from affectzoo.errors import InputError
-from affectzoo.models.imagemusic import (VA_NAMES, ImageMusic, MAPCurve, MusicIndex, predicted_similarity,
-                                         split_media)
+from affectzoo.affect.scales import PAIR_VA_LABELS as VA_NAMES
+from affectzoo.catalog import Catalog
+from affectzoo.media import split_by_kind
+from affectzoo.metrics import MAPCurve
+from affectzoo.models.imagemusic import ImageMusic, predicted_similarity
 
 TINY = {"image_backbone": "test_efficientnet", "image_size": 32, "reference_size": 8}
 LOADER_SIZE = 37  # round(32 / 0.875): the loader's square, which the model crops to 32
@@ -158,30 +161,32 @@ def test_predict_va_ranges_and_independence(tmp_path):
     assert torch.allclose(model.predict_va(audio=[clips[2]])["music"][0], va["music"][2], atol=1e-6)
 
 
-def test_recommend_music_on_a_folder_reuses_the_index(tmp_path, monkeypatch):
+def test_recommend_on_a_folder_reuses_the_index(tmp_path, monkeypatch):
     images, clips = write_media(tmp_path / "media")
     catalogue = tmp_path / "catalogue"
     catalogue.mkdir()
     for clip in clips:
         (catalogue / clip.rsplit("/", 1)[1]).write_bytes(open(clip, "rb").read())
     model = tiny().eval()
-    recs = model.recommend_music(images[0], catalogue, k=2)
-    assert len(recs) == 2 and recs[0].similarity >= recs[1].similarity
-    assert {r.path for r in recs} <= {str(p) for p in catalogue.glob("*.wav")}
-    everything = model.recommend_music(images[0], catalogue, k=10)
-    vectors = torch.stack([model.music_vector(r.path) for r in everything])
+    recs = model.recommend(images[0], catalogue, k=2)
+    assert len(recs) == 2 and recs[0].score >= recs[1].score
+    assert {r.item for r in recs} <= {str(p) for p in catalogue.glob("*.wav")}
+    everything = model.recommend(images[0], catalogue, k=10)
+    vectors = torch.stack([model.music_vector(r.item) for r in everything])
     direct = predicted_similarity(model.net.head(model.image_vectors(images[0]).expand(3, -1), vectors))
-    assert torch.allclose(direct, torch.tensor([r.similarity for r in everything]), atol=1e-5)
+    assert torch.allclose(direct, torch.tensor([r.score for r in everything]), atol=1e-5)
     calls = []
-    monkeypatch.setattr(ImageMusic, "music_vector", lambda self, music: calls.append(music))
-    again = model.recommend_music(images[0], catalogue, k=2)
+    monkeypatch.setattr(ImageMusic, "music_vector", lambda self, music, sample_rate=None: calls.append(music))
+    again = model.recommend(images[0], catalogue, k=2)
     assert again == recs and calls == []  # every vector came from the index cache
-    index = model.music_index(catalogue)
-    loaded = MusicIndex.load(index.save(tmp_path / "index.safetensors"))
-    assert loaded.paths == index.paths and torch.equal(loaded.vectors, index.vectors)
-    pd.DataFrame({"audio_path": [f"catalogue/{p.rsplit('/', 1)[1]}" for p in index.paths]}).to_csv(
+    index = model.index(catalogue)
+    assert index.kind == "music" and index.va.shape == (3, 2) and (abs(index.va) <= 1).all()
+    loaded = Catalog.load(index.save(tmp_path / "index.safetensors"))
+    assert loaded.ids == index.ids and np.array_equal(loaded.embeddings, index.embeddings)
+    assert model.recommend(images[0], tmp_path / "index.safetensors", k=2) == recs
+    pd.DataFrame({"audio_path": [f"catalogue/{p.rsplit('/', 1)[1]}" for p in index.ids]}).to_csv(
         tmp_path / "table.csv", index=False)
-    assert model.recommend_music(images[0], tmp_path / "table.csv", k=2) == recs
+    assert model.recommend(images[0], tmp_path / "table.csv", k=2) == recs
 
 
 def test_bad_inputs_raise_input_errors(tmp_path):
@@ -190,28 +195,36 @@ def test_bad_inputs_raise_input_errors(tmp_path):
     (tmp_path / "media" / "broken.png").write_bytes(b"\x89PNG nope")
     model = tiny().eval()
     with pytest.raises(InputError, match="broken.wav"):
-        model.recommend_music(images[0], tmp_path / "media", k=2)
+        model.recommend(images[0], tmp_path / "media", k=2)
     with pytest.warns(UserWarning, match="left out 1 unreadable"):
-        recs = model.recommend_music(images[0], tmp_path / "media", k=5, on_error="skip")
+        recs = model.recommend(images[0], tmp_path / "media", k=5, on_error="skip")
     assert len(recs) == 3
     with pytest.raises(InputError, match="broken.png"):
         model.predict_va(images=[str(tmp_path / "media" / "broken.png")])
     with pytest.raises(InputError, match="notes.txt: neither an image"):
-        split_media([images[0], str(tmp_path / "notes.txt")])
+        split_by_kind([images[0], str(tmp_path / "notes.txt")])
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="no audio files"):
-        model.music_index(tmp_path / "empty")
+        model.index(tmp_path / "empty")
 
 
-def test_cli_recommend_music_and_va(tmp_path, capsys):
+def test_cli_recommend_and_va(tmp_path, capsys):
     images, clips = write_media(tmp_path / "media")
     model = tiny()
     model.training_step(feature_batch(), 0)
     folder = str(model.save_pretrained(tmp_path / "model"))
-    assert main(["recommend-music", "--image", images[0], "--catalog", str(tmp_path / "media"), "-k", "2",
-                 "--model", folder]) == 0
+    assert main(["recommend", images[0], "--catalog", str(tmp_path / "media"), "-k", "2", "--model", folder]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 and lines[0].split()[0] == "1" and lines[0].split()[2] in clips
+    assert main(["index", str(tmp_path / "media"), "--out", str(tmp_path / "cat.safetensors"), "--model", folder]) == 0
+    assert "3 items, 128-d embeddings" in capsys.readouterr().out
+    assert main(["recommend", images[0], "--catalog", str(tmp_path / "cat.safetensors"), "-k", "2",
+                 "--model", folder]) == 0
+    assert capsys.readouterr().out.splitlines() == lines
+    assert main(["recommend-music", "--image", images[0], "--catalog", str(tmp_path / "media"), "-k", "2",
+                 "--model", folder]) == 0
+    out = capsys.readouterr()
+    assert out.out.splitlines() == lines and "deprecated" in out.err
     assert main(["va", images[1], clips[0], "--model", folder]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[1].split()[2:] == ["image", images[1]] and out[2].split()[2:] == ["music", clips[0]]

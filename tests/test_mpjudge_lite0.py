@@ -12,7 +12,8 @@ from safetensors.torch import load_file
 from torch.utils.data import DataLoader, Dataset
 
 import affectzoo
-from affectzoo import _hub, _registry
+from affectzoo import _folder, _registry
+from affectzoo._checkpoint import load_state_dict_strict
 from affectzoo.errors import CheckpointError, InputError
 from affectzoo.models.mpjudge import FUSIONS, MelEncoder, MPJudge
 
@@ -179,14 +180,14 @@ def test_save_pretrained_and_load_round_trip_strictly(tmp_path):
     model = tiny().train()
     model(paintings(4), mels(4))  # move the music BatchNorm statistics away from their init
     folder = model.save_pretrained(tmp_path / "ckpt")
-    saved = load_file(str(folder / _hub.WEIGHTS_NAME))
+    saved = load_file(str(folder / _folder.WEIGHTS_NAME))
     assert set(saved) == set(model.state_dict()) and any(k.startswith("backbone.model.") for k in saved)
     loaded = affectzoo.load(folder)
     assert isinstance(loaded, MPJudge) and loaded.hparams.variant == "lite0" and not loaded.backbone.training
     assert torch.equal(loaded.score(paintings(4), mels(4)), model.score(paintings(4), mels(4)))
     without_backbone = {k: v for k, v in saved.items() if not k.startswith("backbone.")}
     with pytest.raises(CheckpointError, match="missing keys: backbone.model"):
-        _hub.load_state_dict_strict(tiny(), without_backbone, folder)
+        load_state_dict_strict(tiny(), without_backbone, folder)
 
 
 def test_cached_image_tokens_are_keyed_by_file_and_input_size(tmp_path, monkeypatch):
@@ -194,21 +195,17 @@ def test_cached_image_tokens_are_keyed_by_file_and_input_size(tmp_path, monkeypa
     path = tmp_path / "painting.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(path)
     model = tiny().eval()
-    pixels = paintings(1)[0]
-    calls = []
-
-    def load():
-        calls.append(path)
-        return pixels
-
-    first = model.cached_image_tokens(path, load)
-    assert torch.equal(first, model.image_tokens(pixels[None])[0]) and len(calls) == 1
-    assert torch.equal(model.cached_image_tokens(path, load), first) and len(calls) == 1  # a hit: no decoding
-    assert list((tmp_path / "cache").glob("emb-tf_efficientnet_lite0-tokens/*/*.safetensors"))
-    bigger = tiny(image_size=96)
-    assert bigger.cached_image_tokens(path, lambda: torch.zeros(3, 96, 96)).shape == (9, 1280)
+    encoder = model.frozen_encoders()["image"]
+    assert encoder is model.backbone and encoder.preprocess["image_size"] == 64
+    calls, encode = [], encoder.encode
+    monkeypatch.setattr(encoder, "encode", lambda item, sample_rate=None: calls.append(item) or encode(item))
+    first = encoder.cached(path)
+    assert torch.equal(first, model.image_tokens(model.painting_input(str(path))[None])[0]) and len(calls) == 1
+    assert torch.equal(encoder.cached(path), first) and len(calls) == 1  # a hit: no decoding
+    assert list((tmp_path / "cache").glob("frozen-tf_efficientnet_lite0-tokens/*/*.safetensors"))
+    assert tiny(image_size=96).backbone.cached(path).shape == (9, 1280)  # another input size, another entry
     Image.fromarray(np.zeros((64, 64, 3), dtype=np.uint8)).save(path)  # new content, new entry
-    model.cached_image_tokens(path, load)
+    encoder.cached(path)
     assert len(calls) == 2
 
 
@@ -237,8 +234,7 @@ def test_bad_inputs_and_arguments_are_named():
         paper(torch.zeros(2, 16, 1280), mels(2))
     with pytest.raises(ValueError, match="lite0 variant's backbone"):
         paper.image_tokens(torch.zeros(1, 3, 32, 32))
-    with pytest.raises(ValueError, match="lite0 variant's backbone"):
-        paper.cached_image_tokens("unused.png", lambda: torch.zeros(3, 32, 32))
+    assert paper.frozen_encoders() == {}
     with pytest.raises(ValueError, match="patch_size=32"):
         tiny(patch_size=16)
     with pytest.raises(ValueError, match="music_pool"):
@@ -265,4 +261,5 @@ def test_registry_entry_and_preprocess_follow_the_backbone():
     assert tuple(pre["mean"]) == tuple(backbone["mean"]) and tuple(pre["std"]) == tuple(backbone["std"])
     assert {k: pre[k] for k in ("sample_rate", "clip_seconds", "n_fft", "hop_length", "n_mels")} == {
         "sample_rate": 16000, "clip_seconds": 15.0, "n_fft": 1024, "hop_length": 512, "n_mels": 128}
-    assert affectzoo.create_model("mpjudge_lite0.base", **TINY).pretrained_cfg.preprocess == pre
+    # overrides that change the input size change the preprocessing with it
+    assert affectzoo.create_model("mpjudge_lite0.base", **TINY).pretrained_cfg.preprocess == {**pre, "image_size": 64}

@@ -90,7 +90,7 @@ def test_bad_inputs_name_the_argument():
         model(torch.zeros(1, 3, 16, 16), mels(1))
     with pytest.raises(InputError, match=r"^mel: .*\[B, T, 8\]"):
         model(paintings(1), torch.zeros(1, 12, 5))
-    with pytest.raises(InputError, match="mels: 2 music inputs for 3 paintings"):
+    with pytest.raises(InputError, match="audio: 2 music inputs for 3 paintings"):
         model.score(paintings(3), mels(2))
     with pytest.raises(InputError, match="spectrogram images"):
         tiny(variant="official")(paintings(1), mels(1))

@@ -13,7 +13,9 @@ import torch
 import affectzoo
 from affectzoo import _registry
 from affectzoo.errors import InputError
-from affectzoo.models.mpjudge import VA_LABELS, MPJudge
+from affectzoo.affect.scales import PAIR_VA_LABELS as VA_LABELS
+from affectzoo.affect.similarity import affect_similarity as va_match
+from affectzoo.models.mpjudge import MPJudge
 
 TINY = {"variant": "lite0", "image_size": 64, "patch_size": 32, "width": 32, "depth": 2, "heads": 2,
         "music_encoder": "musicnn", "va_heads": True}
@@ -71,9 +73,10 @@ def test_scores_audio_files_and_caches_features(tmp_path, monkeypatch):
     model = tiny().eval()
     short = write_tone(tmp_path / "short.wav", 2.0)  # under one 3-s patch: padded to one
     long = write_tone(tmp_path / "long.wav", 7.0, 220.0)
-    features = model.cached_music_features(long)
-    assert features.shape == (2, 250) and model.cached_music_features(short).shape == (1, 250)
-    assert torch.equal(model.cached_music_features(long), features)
+    features = model.music_backbone.cached(long)
+    assert features.shape == (2, 250) and model.music_backbone.cached(short).shape == (1, 250)
+    assert torch.equal(model.music_backbone.cached(long), features)
+    assert torch.allclose(model.music_input(long), features) and model.music_input([long, long]).shape == (2, 2, 250)
     tokens = torch.randn(3, 4, 1280)
     scores = model.score(tokens, long)
     assert scores.shape == (3,) and ((scores > 0) & (scores < 1)).all()
@@ -100,8 +103,6 @@ def test_save_and_load_round_trip(tmp_path):
 
 
 def test_va_prior_adds_the_emotion_distance_logit():
-    from affectzoo.models.mpjudge import va_match
-
     model = tiny(va_prior=True).eval()
     batch = scored_batch(4)
     with torch.no_grad():

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 import affectzoo
-from affectzoo import _hub, _index, _registry
+from affectzoo import _folder, _index, _registry
+from affectzoo._io import file_sha256
 from affectzoo._pretrained import PretrainedCfg
 
 
@@ -18,19 +19,20 @@ def schema_problems(name: str) -> list[str]:
         problems.append(f"num_params {cfg.num_params} but the model has {model.num_params}")
     folder = _index.local_weights_dir(cfg)
     if folder is not None:
-        weights = folder / _hub.WEIGHTS_NAME
+        weights = folder / _folder.WEIGHTS_NAME
         if cfg.file_size != weights.stat().st_size:
             problems.append(f"file_size {cfg.file_size} but {weights} has {weights.stat().st_size} bytes")
-        if cfg.sha256 != _hub.sha256_of(weights):
+        if cfg.sha256 != file_sha256(weights):
             problems.append("sha256 differs from the file")
-        if _without_location(_hub.read_config(folder)["pretrained_cfg"]) != _without_location(cfg.to_dict()):
+        if _without_location(_folder.read_config(folder)["pretrained_cfg"]) != _without_location(cfg.to_dict()):
             problems.append("index entry and the folder's config.json disagree")
     return problems
 
 
 def _without_location(cfg: dict) -> dict:
-    """Where the weights live is the index's business; everything else must agree with the folder."""
-    return {k: v for k, v in cfg.items() if k not in ("file", "hf_hub_id", "hf_hub_revision")}
+    """Where the weights live is the index's business, family and tasks the code's (the registry
+    adds them); everything else must agree with the folder."""
+    return {k: v for k, v in cfg.items() if k not in ("file", "hf_hub_id", "hf_hub_revision", "family", "tasks")}
 
 
 @pytest.mark.parametrize("name", affectzoo.list_pretrained())
@@ -51,7 +53,7 @@ def _indexed_tiny(checkpoints_dir, model, **changes) -> str:
                                        metric_commands={"synthetic": "affectzoo test --config t.yaml"},
                                        training_data="synthetic", held_out="seed 1", recipe="t.yaml",
                                        git_revision="abc", license="Apache-2.0")
-    cfg = PretrainedCfg.from_dict(_hub.read_config(folder)["pretrained_cfg"]).replace(file="tiny", **changes)
+    cfg = PretrainedCfg.from_dict(_folder.read_config(folder)["pretrained_cfg"]).replace(file="tiny", **changes)
     _index.add_to_index(cfg)
     return cfg.name
 

@@ -61,8 +61,10 @@ def test_register_model_decorator(isolated_registry):
     assert "tiny_family_member" in affectzoo.list_models("tiny_*")
     assert affectzoo.create_model("tiny_family_member").pretrained_cfg.tag == "a"
     assert isolated_registry.model_family("tiny_family_member") == "mpjudge"
-    with pytest.raises(ValueError, match="unknown family"):
-        affectzoo.register_model(family="nope")(lambda: None)
+    with pytest.raises(ValueError, match="family must be an identifier"):
+        affectzoo.register_model(family="not a name")(lambda: None)
+    with pytest.raises(ValueError, match="unknown task"):
+        affectzoo.register_model(tasks=["dance"])(lambda: None)
 
 
 def test_pretrained_listing_comes_from_the_index(checkpoints_dir, tiny_model):
@@ -70,7 +72,7 @@ def test_pretrained_listing_comes_from_the_index(checkpoints_dir, tiny_model):
 
     assert affectzoo.list_pretrained() == []
     folder = affectzoo.save_pretrained(tiny_model, checkpoints_dir / "tiny")
-    cfg = affectzoo._hub.PretrainedCfg.from_dict(affectzoo._hub.read_config(folder)["pretrained_cfg"])
+    cfg = affectzoo.PretrainedCfg.from_dict(affectzoo._folder.read_config(folder)["pretrained_cfg"])
     _index.add_to_index(cfg.replace(file="tiny"), recommended_for="mpjudge")
     assert affectzoo.list_pretrained() == ["test_regressor.synthetic"]
     assert affectzoo.list_models("test_*", pretrained=True) == ["test_regressor.synthetic"]
@@ -81,8 +83,14 @@ def test_pretrained_listing_comes_from_the_index(checkpoints_dir, tiny_model):
         torch.testing.assert_close(loaded.state_dict()[key], value)
 
 
-def test_family_without_weights_says_so(checkpoints_dir):
-    with pytest.raises(CheckpointError, match="ships no trained weights yet"):
+def test_family_without_weights_says_so(checkpoints_dir, isolated_registry):
+    @affectzoo.register_model(family="newpaper")
+    def newpaper_base(**kwargs):
+        return TinyRegressor(**kwargs)
+
+    with pytest.raises(CheckpointError, match="the newpaper family ships no trained weights yet"):
+        affectzoo.load("newpaper")
+    with pytest.raises(UnknownModelError, match="unknown model 'music2palette'"):
         affectzoo.load("music2palette")
 
 

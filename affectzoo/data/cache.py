@@ -16,8 +16,6 @@ import hashlib
 import json
 import os
 import shutil
-import stat as stat_mode
-import tempfile
 from pathlib import Path
 from typing import Callable
 
@@ -25,9 +23,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from affectzoo.errors import check_readable_file
-
-_hash_memo: dict[tuple[str, int, int], str] = {}
+from affectzoo._io import atomic_write, file_sha256
 #: (namespace folder, entry key) -> tensor, for caches made with ``keep_in_memory=True``.
 _tensor_memo: dict[tuple[str, str], torch.Tensor] = {}
 
@@ -43,25 +39,6 @@ def cache_root() -> Path:
     return Path.home() / ".cache" / "affectzoo"
 
 
-def file_sha256(path: Path) -> str:
-    """Content hash of a file, memoised per (path, size, mtime) within the process."""
-    path = Path(path)
-    try:
-        stat = path.stat()
-    except OSError:
-        stat = None
-    if stat is None or not stat_mode.S_ISREG(stat.st_mode) or stat.st_size == 0:
-        check_readable_file(path)  # raises InputError naming the file and the problem
-    memo_key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if memo_key not in _hash_memo:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        _hash_memo[memo_key] = digest.hexdigest()
-    return _hash_memo[memo_key]
-
-
 def entry_key(source: Path | str | None, cfg: dict, encoder: str = "", revision: str = "") -> str:
     """Cache key of ``source`` (a file, or any string id) processed with ``cfg`` by ``encoder@revision``."""
     if source is not None and Path(source).is_file():
@@ -71,18 +48,6 @@ def entry_key(source: Path | str | None, cfg: dict, encoder: str = "", revision:
     payload = json.dumps({"source": source_id, "cfg": cfg, "encoder": encoder, "revision": revision},
                          sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
-
-
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 class FeatureCache:
@@ -113,7 +78,7 @@ class FeatureCache:
 
     def save(self, key: str, tensors: dict[str, torch.Tensor]) -> None:
         data = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
-        _atomic_write(self.path(key), lambda tmp: save_file(data, str(tmp)))
+        atomic_write(self.path(key), lambda tmp: save_file(data, str(tmp)))
 
     def tensor(self, source, cfg: dict, compute: Callable[[], torch.Tensor], encoder: str = "",
                revision: str = "") -> torch.Tensor:
@@ -137,7 +102,7 @@ class FeatureCache:
         """Path of a cached derived file (e.g. rendered audio); ``produce(tmp_path)`` writes it on a miss."""
         path = self.path(entry_key(source, cfg, encoder, revision), suffix)
         if not path.is_file():
-            _atomic_write(path, produce)
+            atomic_write(path, produce)
         return path
 
 

@@ -28,7 +28,13 @@ from affectzoo._pretrained import PretrainedCfg
 
 
 class ZooModule(L.LightningModule):
-    """Base class of zoo models (see module docstring)."""
+    """Base class of zoo models (see module docstring).
+
+    ``tasks`` names what the model class offers (:mod:`affectzoo.tasks`); the registry's manifest
+    and saved checkpoints record it, and a contract test checks the class has the tasks' methods.
+    """
+
+    tasks: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         super().__init__()
@@ -36,6 +42,16 @@ class ZooModule(L.LightningModule):
 
     @classmethod
     def class_path(cls) -> str:
+        """The import path checkpoints record: the shortest package that exports the class
+        (``affectzoo.models.mpjudge.MPJudge``, not its file), so moving files inside a package
+        keeps old checkpoints loadable."""
+        import sys
+
+        parts = cls.__module__.split(".")
+        for end in range(1, len(parts) + 1):
+            module = sys.modules.get(".".join(parts[:end]))
+            if module is not None and getattr(module, cls.__qualname__, None) is cls:
+                return f"{'.'.join(parts[:end])}.{cls.__qualname__}"
         return f"{cls.__module__}.{cls.__qualname__}"
 
     @property

@@ -10,7 +10,6 @@ from affectzoo._registry import register_model
 from affectzoo.affect.scales import PAIR_VA_LABELS
 from affectzoo.models.imagemusic.lightning_model import PAPER, ImageMusic
 
-TASKS = ["va-predictor", "pair-scorer", "recommender"]
 _RANDOM = "random-init frozen image backbone (seed 0: no ImageNet weights offline; pass image_weights=FILE)"
 
 
@@ -19,7 +18,7 @@ def _cfg(backbone: str, music_branch: str, description: str) -> dict:
             "paper": PAPER, "output_names": list(PAIR_VA_LABELS), "output_range": [-1.0, 1.0]}
 
 
-@register_model(family="imagemusic", tasks=TASKS, cfgs={
+@register_model(family="imagemusic", cfgs={
     "mobilenetv3": _cfg("mobilenetv3_large_100", "samplecnn",
                         f"ImageMusic paper model: MobileNetV3-Large + SampleCNN, {_RANDOM} (untrained)"),
     "resnet18": _cfg("resnet18", "samplecnn", f"ImageMusic paper model: ResNet-18 + SampleCNN, {_RANDOM} (untrained)"),
@@ -31,7 +30,7 @@ def imagemusic(**kwargs) -> ImageMusic:
     return ImageMusic(**{"image_backbone": "mobilenetv3_large_100", "music_branch": "samplecnn", **kwargs})
 
 
-@register_model(family="imagemusic", tasks=TASKS, cfgs={
+@register_model(family="imagemusic", cfgs={
     "musicnn": _cfg("tf_efficientnet_lite0", "musicnn",
                     "ImageMusic on ImageNet EfficientNet-Lite0 (frozen) + frozen MagnaTagATune musicnn features; "
                     "shipped weights trained on open-pairs"),

@@ -189,7 +189,7 @@ class ImageMusicInference:
 
         def similarity(queries: np.ndarray, block: np.ndarray) -> np.ndarray:
             with self._inference():
-                music = torch.from_numpy(np.ascontiguousarray(block)).to(self.device)
+                music = torch.tensor(block, device=self.device)
                 outputs = self.net.head(torch.from_numpy(queries).to(self.device).expand(len(music), -1), music)
                 return predicted_similarity(outputs).cpu().numpy()[None]
 

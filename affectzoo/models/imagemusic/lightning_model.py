@@ -67,6 +67,8 @@ class ImageMusic(ImageMusicInference, ZooModule):
     (how many training vectors of each branch :meth:`predict_va` pairs with).
     """
 
+    tasks = ("va-predictor", "pair-scorer", "recommender")
+
     def __init__(self, image_backbone: str = "mobilenetv3_large_100", image_weights: str = "offline",
                  music_branch: str = "samplecnn", image_size: int = 224,
                  lr: float = 0.01, weight_decay: float = 1e-4, huber_delta: float = 1.0, map_k: int = 10,

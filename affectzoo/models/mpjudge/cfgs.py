@@ -9,7 +9,6 @@ from __future__ import annotations
 from affectzoo._registry import register_model
 from affectzoo.models.mpjudge.lightning_model import LITE0_STRIDE, PAPER, MPJudge
 
-TASKS = ["pair-scorer"]
 _COMMON = {"paper": PAPER, "output_names": ["score"], "output_range": [0.0, 1.0]}
 _PAPER_DESCRIPTION = "MPJudge paper configuration: music-conditioned ViT-512/16 at 256 px"
 
@@ -25,7 +24,7 @@ OFFICIAL_ARGS = {"variant": "official", "image_size": 256, "patch_size": 16, "wi
                  "fusion": "man"}
 
 
-@register_model(family="mpjudge", tasks=TASKS, cfgs={
+@register_model(family="mpjudge", cfgs={
     "paper": {"description": f"{_PAPER_DESCRIPTION}, MAN fusion, regression + DPO (untrained)", **_COMMON},
     "wo_dpo": {"model_args": {"use_dpo": False}, **_COMMON,
                "description": f"{_PAPER_DESCRIPTION}, trained without DPO (Table 3 ablation)"},
@@ -41,7 +40,7 @@ def mpjudge(**kwargs) -> MPJudge:
     return MPJudge(**{**PAPER_ARGS, **kwargs})
 
 
-@register_model(family="mpjudge", tasks=TASKS, cfgs={
+@register_model(family="mpjudge", cfgs={
     "base": {"description": "MPJudge at a CPU-trainable shape: 128 px, width 192, 4 blocks, 3 heads, MAN "
                             "(no weights yet)", **_COMMON},
 })
@@ -50,7 +49,7 @@ def mpjudge_small(**kwargs) -> MPJudge:
     return MPJudge(**{**SMALL_ARGS, **kwargs})
 
 
-@register_model(family="mpjudge", tasks=TASKS, cfgs={
+@register_model(family="mpjudge", cfgs={
     "base": {"description": "MPJudge on frozen ImageNet EfficientNet-Lite0 tokens (192 px, 6 x 6) with 3 "
                             "trainable MAN blocks of width 128 and a small mel encoder (no weights: trained on "
                             "open-pairs it did not beat chance on held-out music, see docs/mpjudge.md)", **_COMMON},
@@ -60,7 +59,7 @@ def mpjudge_lite0(**kwargs) -> MPJudge:
     return MPJudge(**{**LITE0_ARGS, **kwargs})
 
 
-@register_model(family="mpjudge", tasks=TASKS, cfgs={
+@register_model(family="mpjudge", cfgs={
     "open_pairs": {"description": "MPJudge for CPU training on open data: frozen ImageNet EfficientNet-Lite0 tokens "
                                   "(192 px, 6 x 6) with 3 trainable MAN blocks of width 128, conditioned on frozen "
                                   "musicnn (MagnaTagATune) patch features; auxiliary V/A heads and V/A prior; "
@@ -71,7 +70,7 @@ def mpjudge_lite0_musicnn(**kwargs) -> MPJudge:
     return MPJudge(**{**MUSICNN_ARGS, **kwargs})
 
 
-@register_model(family="mpjudge", tasks=TASKS, cfgs={
+@register_model(family="mpjudge", cfgs={
     "reference": {"description": "MPJudge as in the authors' public code (width 1024, LayerNorm + AdaIN blocks, "
                                  "spectrogram-image music encoder, raw head output)",
                   "paper": PAPER, "output_names": ["score"], "output_range": None},

@@ -109,6 +109,8 @@ class MPJudge(MPJudgeInference, ZooModule):
     reference instead of a copy of this model), ``lambda_va`` and ``acc_threshold`` (of the ACC metric).
     """
 
+    tasks = ("pair-scorer",)
+
     def __init__(self, variant: str = "paper", image_size: int = 256, patch_size: int = 16, width: int = 512,
                  depth: int = 12, heads: int = 8, mlp_ratio: float = 4.0, fusion: str = "man", n_mels: int = 128,
                  music_channels: tuple[int, ...] = (64, 128, 256, 512), music_kernel: int = 3,
