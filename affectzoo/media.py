@@ -239,10 +239,12 @@ def waveform(item: Any, preprocess: Mapping, sample_rate: int | None = None):
     if not torch.isfinite(wave).all():
         raise InputError("waveform", "contains NaN or infinite samples")
     rate = sample_rate or target
+    if seconds and rate:  # cut first, then resample: what reading the window of a file does
+        wave = wave[: round(seconds * rate)]
     if target and rate != target:
         wave = resample(wave, int(rate), int(target))
-    if seconds and target:
-        wave = wave[: round(seconds * target)]
+        if seconds:
+            wave = wave[: round(seconds * target)]
     return wave
 
 

@@ -38,8 +38,8 @@ def loaders(root: str, model, n_train: int, n_val: int, cached_images: bool = Fa
     """Train and val loaders over the fixed subsets, prepared as ``model`` wants (musicnn: its cached
     features; ``cached_images``: the Lite0 features of the open recipe instead of pixels)."""
     musicnn = model.hparams.music_branch == "musicnn"
-    dm = OpenPairsVADataModule(root=root, preprocess=model.preprocess, batch_size=32, image_tokens=cached_images,
-                               music_features=musicnn, model="imagemusic_lite0.musicnn" if musicnn else None)
+    dm = OpenPairsVADataModule(root=root, batch_size=32, image_tokens=cached_images, music_features=musicnn)
+    dm.attach_model(model)
     dm.setup()
     sizes = {"train": n_train, "val": n_val}
     return {split: DataLoader(Subset(dm.datasets[split], range(sizes[split])), batch_size=32, shuffle=False,

@@ -43,10 +43,10 @@ def quantized(model):
     return model
 
 
-def encoded_split(model_name: str, split: str, root: str) -> tuple[list[dict], list[dict]]:
-    """The split's pair batches and preference batches, paintings and music as cached encoder outputs."""
-    data = OpenPairsDataModule(root=root, model=model_name, image_tokens=True, music_features=True,
-                               batch_size=64, preferences=True)
+def encoded_split(model, split: str, root: str) -> tuple[list[dict], list[dict]]:
+    """The split's pair batches and preference batches, paintings and music as ``model``'s cached encoder outputs."""
+    data = OpenPairsDataModule(root=root, image_tokens=True, music_features=True, batch_size=64, preferences=True)
+    data.attach_model(model)
     data.prepare_data()
     data.setup()
     loader = {"val": data.val_dataloader, "test": data.test_dataloader}[split]()
@@ -91,7 +91,7 @@ def main() -> None:
     args = parser.parse_args()
     model = affectzoo.load(args.model).eval()
     name = model.pretrained_cfg.name or args.model
-    pairs, prefs = encoded_split(name.split(".")[0], args.split, args.root)
+    pairs, prefs = encoded_split(model, args.split, args.root)
     int8 = quantized(model).eval()
     fp32_scores, int8_scores = evaluate(model, pairs, prefs), evaluate(int8, pairs, prefs)
     n = sum(len(b["score"]) for b in pairs)

@@ -23,7 +23,7 @@ from tqdm import tqdm
 import affectzoo
 from affectzoo.data.datamodules import OpenPairsDataModule
 from torchmetrics.functional import spearman_corrcoef
-from affectzoo.models.mpjudge import VA_LABELS
+from affectzoo.affect.scales import PAIR_VA_LABELS as VA_LABELS
 from results_csv import append_rows
 
 ARCH = "mpjudge_lite0_musicnn"
@@ -67,8 +67,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--root", default="../shared/data")
     args = parser.parse_args()
-    data = OpenPairsDataModule(root=args.root, model=ARCH, image_tokens=True, music_features=True, item_va=True,
+    data = OpenPairsDataModule(root=args.root, image_tokens=True, music_features=True, item_va=True,
                                preferences=False)
+    data.attach_model(affectzoo.create_model(ARCH))
     data.prepare_data()
     data.setup()
     train, val = split_tensors(data, "train"), split_tensors(data, "val")

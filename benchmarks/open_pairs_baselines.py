@@ -16,7 +16,7 @@ import torch
 
 from affectzoo.data.builds import load_build
 from affectzoo.data.datamodules import with_queries
-from affectzoo.models.imagemusic import MAPCurve
+from affectzoo.metrics import MAPCurve
 from results_csv import append_rows
 
 

@@ -275,3 +275,19 @@ def test_imuse_reader_pairs_scale_and_split(tmp_path):
     batch = next(iter(dm.train_dataloader()))
     assert {"image", "audio", "score", "query", "relevant", *VA_NAMES} <= set(batch)
     assert batch["image"].shape == (4, 3, 16, 16) and batch["audio"].shape == (4, 4000)
+
+
+def test_predict_va_takes_numpy_and_torch_waveforms_and_images(tmp_path):
+    images, clips = write_media(tmp_path / "media")
+    model = tiny()
+    model.training_step(feature_batch(), 0)
+    wave, rate = sf.read(clips[1], dtype="float32")
+    from_file = model.predict_va(audio=clips[1])["music"]
+    assert torch.allclose(model.predict_va(audio=[wave], sample_rate=rate)["music"], from_file, atol=1e-5)
+    assert torch.allclose(model.predict_va(audio=torch.from_numpy(wave))["music"], from_file, atol=1e-5)
+    doubled = np.repeat(wave, 2)  # the same clip at 32 kHz, resampled to the model's 16 kHz
+    assert torch.allclose(model.predict_va(audio=[doubled], sample_rate=2 * rate)["music"], from_file, atol=0.02)
+    pixels = np.asarray(Image.open(images[0]))
+    assert torch.allclose(model.predict_va(images=[pixels])["image"], model.predict_va(images=images[0])["image"])
+    both = model.predict_va(images=tmp_path / "media", audio=tmp_path / "media")
+    assert both["image"].shape == (2, 2) and both["music"].shape == (3, 2), "folders expand to their files"
