@@ -164,3 +164,11 @@ def test_an_installed_wheel_loads_the_shipped_families_offline(wheel, tmp_path):
     loaded = dict(line.split(" ", 1) for line in result.stdout.splitlines())
     assert loaded["mpjudge"].split()[0] == index["recommended"]["mpjudge"]
     assert loaded["imagemusic"].split()[0] == index["recommended"]["imagemusic"]
+
+
+def test_generated_tables_in_the_docs_are_current():
+    from affectzoo import _docs
+
+    for relative, names in _docs.TARGETS.items():
+        text = (ROOT / relative).read_text()
+        assert _docs.render(text, names) == text, f"{relative}: run python -m affectzoo._docs --write"

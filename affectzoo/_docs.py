@@ -1,0 +1,93 @@
+"""Generate the model and task tables of README.md and docs/models.md from the registry and the index.
+
+``python -m affectzoo._docs --write`` rewrites the text between ``<!-- generated:NAME -->`` and
+``<!-- end:NAME -->`` markers; ``--check`` exits non-zero when a table is out of date (a test runs
+the same check). Torch-free: everything comes from the registry manifest and the checkpoint index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from affectzoo import _index, _registry
+from affectzoo._io import atomic_write_text
+from affectzoo.tasks import TASKS
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = {"README.md": ("tasks", "models"), "docs/models.md": ("tasks", "models", "tags")}
+
+
+def _params(count: int | None) -> str:
+    return "?" if not count else f"{count / 1e6:.1f} M"
+
+
+def tasks_table() -> str:
+    lines = ["| task | methods | command | models |", "|---|---|---|---|"]
+    for task in TASKS.values():
+        methods = ", ".join(f"`{m}`" for m in task.methods)
+        models = ", ".join(_registry.models_with_task(task.name)) or "_none yet_"
+        lines.append(f"| `{task.name}` | {methods} | `affectzoo {task.command}` | {models} |")
+    return "\n".join(lines)
+
+
+def models_table() -> str:
+    lines = ["| architecture | family | tasks | parameters | shipped weights | default tag |", "|---|---|---|---|---|---|"]
+    archs = _registry.architectures()
+    pretrained = _registry.list_pretrained()
+    for name in sorted(archs):
+        arch = archs[name]
+        first = next(iter(arch.cfgs.values()))
+        weights = [p for p in pretrained if _registry.split_name(p)[0] == name]
+        recommended = {_index.recommended(f) for f in _registry.families()}
+        shown = ", ".join(f"`{w}`" + (" (recommended)" if w in recommended else "") for w in weights) or "-"
+        tasks = ", ".join(arch.tasks) or "-"
+        lines.append(f"| `{name}` | {arch.family or '-'} | {tasks} | {_params(first.num_params)} | {shown} | "
+                     f"`{first.tag or '-'}` |")
+    return "\n".join(lines)
+
+
+def tags_table() -> str:
+    lines = ["| name | parameters | description |", "|---|---|---|"]
+    for cfg in sorted(_registry._all_cfgs().values(), key=lambda c: c.name):
+        description = cfg.description.replace("|", "/")
+        lines.append(f"| `{cfg.name}` | {_params(cfg.num_params)} | {description} |")
+    return "\n".join(lines)
+
+
+TABLES = {"tasks": tasks_table, "models": models_table, "tags": tags_table}
+
+
+def render(text: str, names: tuple[str, ...]) -> str:
+    """``text`` with every listed generated block replaced by its fresh table."""
+    for name in names:
+        pattern = re.compile(rf"(<!-- generated:{name} -->\n)(?:.*?\n)?(<!-- end:{name} -->)", re.DOTALL)
+        if not pattern.search(text):
+            raise ValueError(f"no <!-- generated:{name} --> ... <!-- end:{name} --> block")
+        text = pattern.sub(lambda m: m.group(1) + TABLES[name]() + "\n" + m.group(2), text)
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="rewrite the tables in place")
+    parser.add_argument("--check", action="store_true", help="fail when a table is out of date")
+    args = parser.parse_args(argv)
+    stale = []
+    for relative, names in TARGETS.items():
+        path = ROOT / relative
+        old = path.read_text()
+        new = render(old, names)
+        if new != old:
+            stale.append(relative)
+            if args.write:
+                atomic_write_text(path, new)
+    for relative in stale:
+        print(f"{relative}: {'rewritten' if args.write else 'out of date (python -m affectzoo._docs --write)'}")
+    return 1 if stale and args.check else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
