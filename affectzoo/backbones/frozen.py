@@ -9,7 +9,8 @@ owns three things so that nothing else has to:
   crop; sample rate, clip length), used by :meth:`prepare` through :mod:`affectzoo.media`;
 * **the feature cache** (:meth:`cached`): features of a file are computed once and kept on disk
   (and in memory for the process), keyed by the file's content, :attr:`cache_cfg` and the
-  encoder's name, in the namespace :attr:`cache_namespace`.
+  encoder's name, in the namespace :attr:`cache_namespace`. Audio encoders also cache seeded
+  augmented variants of a file (``cached(path, augment=seed)``, :mod:`affectzoo.data.augment`).
 
 Models hold their frozen encoders as submodules (so checkpoints carry their weights and load them
 strictly) and list them in ``frozen_encoders()``; DataModules ask those encoders for cached
@@ -67,17 +68,25 @@ class FrozenEncoder(nn.Module):
 
     # ------------------------------------------------------------------------ shared behaviour
 
-    def prepare(self, item: Any, sample_rate: int | None = None) -> Tensor:
-        """One input (path, PIL image, array, waveform) prepared as :attr:`preprocess` says."""
+    def prepare(self, item: Any, sample_rate: int | None = None, augment: int | None = None) -> Tensor:
+        """One input (path, PIL image, array, waveform) prepared as :attr:`preprocess` says; audio
+        with ``augment`` gets the seeded augmentation of :func:`~affectzoo.data.augment.augment_waveform`."""
         from affectzoo import media
 
         if self.modality == "image":
+            if augment is not None:
+                raise ValueError("augment is for audio encoders")
             return media.image_tensor(item, self.preprocess)
-        return media.waveform(item, self.preprocess, sample_rate)
+        wave = media.waveform(item, self.preprocess, sample_rate)
+        if augment is not None:
+            from affectzoo.data.augment import augment_waveform
 
-    def encode(self, item: Any, sample_rate: int | None = None) -> Tensor:
+            wave = augment_waveform(wave, self.preprocess["sample_rate"], augment)
+        return wave
+
+    def encode(self, item: Any, sample_rate: int | None = None, augment: int | None = None) -> Tensor:
         """Features (CPU) of one input, computed now (no cache)."""
-        prepared = self.prepare(item, sample_rate).to(self.device)
+        prepared = self.prepare(item, sample_rate, augment).to(self.device)
         with torch.no_grad():
             return self.encode_batch(prepared[None])[0].cpu()
 
@@ -91,12 +100,22 @@ class FrozenEncoder(nn.Module):
     def cache_namespace(self) -> str:
         return f"frozen-{self.cfg.get('name', type(self).__name__)}-{self.feature_name()}"
 
-    def cached(self, path) -> Tensor:
-        """Features (CPU) of the file ``path``, from the feature cache (computed on a miss).
+    def cached(self, path, augment: int | None = None, prepared=None) -> Tensor:
+        """Features (CPU) of the file ``path`` (audio: of its ``augment``-seeded variant), from the
+        feature cache (computed on a miss).
 
-        Bad files raise :class:`~affectzoo.errors.InputError` naming them, and nothing is cached.
+        ``prepared`` (a function returning this file's prepared input, called only on a miss) lets
+        several encoders with the same preprocessing share one decode of a file. Bad files raise
+        :class:`~affectzoo.errors.InputError` naming them, and nothing is cached.
         """
         from affectzoo.data.cache import FeatureCache
 
+        def compute() -> Tensor:
+            if prepared is None:
+                return self.encode(path, augment=augment)
+            with torch.no_grad():
+                return self.encode_batch(prepared().to(self.device)[None])[0].cpu()
+
+        cfg = self.cache_cfg if augment is None else {**self.cache_cfg, "augment": int(augment)}
         cache = FeatureCache(self.cache_namespace, keep_in_memory=True)
-        return cache.tensor(path, self.cache_cfg, lambda: self.encode(path), encoder=str(self.cfg.get("name")))
+        return cache.tensor(path, cfg, compute, encoder=str(self.cfg.get("name")))

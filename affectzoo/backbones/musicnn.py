@@ -1,10 +1,15 @@
-"""PyTorch port of musicnn's MagnaTagATune tagger (``MTT_musicnn``, Pons & Serra 2019).
+"""PyTorch port of musicnn's taggers (Pons & Serra 2019): ``MTT_musicnn`` (MagnaTagATune) and ``MSD_musicnn``.
 
-The weights are the TF1 checkpoint shipped in the ``musicnn`` package (0.1.0,
-``musicnn/MTT_musicnn/.index`` + ``.data-00000-of-00001``), read with
+The weights are the TF1 checkpoints shipped in the ``musicnn`` package (0.1.0,
+``musicnn/<name>/.index`` + ``.data-00000-of-00001``), read with
 :func:`~affectzoo.backbones.tf1_checkpoint.read_tf1_checkpoint`; TensorFlow is not needed.
 Install the package with ``pip install --no-deps musicnn==0.1.0``: its metadata asks for
-TensorFlow and numpy<1.17, neither of which is used here.
+TensorFlow and numpy<1.17, neither of which is used here. The two checkpoints have the same
+architecture (the same 64 model tensors with the same shapes: 64 mid-end filters, 200 back-end
+units, 50 outputs) and differ in their weights and their 50 tags: MagnaTagATune's (instruments,
+genres and arousal words such as fast, slow, loud, quiet, soft) or the Million Song Dataset's
+Last.fm tags (genres, decades and mood words such as happy, sad, mellow, chill, party). The
+package also carries VGG-style taggers (``MTT_vgg``, ``MSD_vgg``), not ported here.
 
 Architecture (``musicnn/models.py``: ``build_musicnn`` with ``num_filt_midend=64``,
 ``num_units_backend=200``), for a log-mel patch ``[T=187 frames, 96 bands]``; TensorFlow's NHWC
@@ -26,7 +31,7 @@ tensors become NCHW here, and TF layer names are given in brackets:
 
 Every BatchNorm has TF's ``epsilon=0.001`` (``momentum=0.99`` in TF = 0.01 in torch).
 
-Outputs of :meth:`MusicnnMTT.forward`: ``tags`` (sigmoid probabilities of :data:`MTT_TAGS`),
+Outputs of :meth:`Musicnn.forward`: ``tags`` (sigmoid probabilities of the checkpoint's tags),
 ``logits``, ``embedding`` = musicnn's ``penultimate`` (200-d, the batch-normalised hidden layer
 the tag classifier reads: the compact, tag-level summary, used as this backbone's embedding),
 ``max_pool`` and ``mean_pool`` (753-d each, musicnn's features of the same names).
@@ -90,6 +95,18 @@ MTT_TAGS = (
     "female voice", "choral",
 )
 
+#: The 50 Million Song Dataset (Last.fm) tags in output order (``musicnn.configuration.MSD_LABELS``).
+MSD_TAGS = (
+    "rock", "pop", "alternative", "indie", "electronic", "female vocalists", "dance", "00s", "alternative rock",
+    "jazz", "beautiful", "metal", "chillout", "male vocalists", "classic rock", "soul", "indie rock", "Mellow",
+    "electronica", "80s", "folk", "90s", "chill", "instrumental", "punk", "oldies", "blues", "hard rock", "ambient",
+    "acoustic", "experimental", "female vocalist", "guitar", "Hip-Hop", "70s", "party", "country", "easy listening",
+    "sexy", "catchy", "funk", "electro", "heavy metal", "Progressive rock", "60s", "rnb", "indie pop", "sad",
+    "House", "happy",
+)
+#: The ported checkpoints of the package and their tags.
+CHECKPOINTS = {"MTT_musicnn": MTT_TAGS, "MSD_musicnn": MSD_TAGS}
+
 _BN = {"gamma": "weight", "beta": "bias", "moving_mean": "running_mean", "moving_variance": "running_var"}
 _OPTIMIZER_STATE = ("/Adam", "/Adam_1")
 _OPTIMIZER_SCALARS = {"beta1_power", "beta2_power"}
@@ -135,10 +152,10 @@ def _same(kernel: int) -> tuple[int, int]:
     return (kernel - 1) // 2, kernel // 2
 
 
-class MusicnnMTT(FrozenEncoder):
-    """musicnn ``MTT_musicnn`` in PyTorch: log-mel or 16-kHz audio -> 50 tag probabilities + embeddings.
+class Musicnn(FrozenEncoder):
+    """A musicnn tagger in PyTorch: log-mel or 16-kHz audio -> 50 tag probabilities + embeddings.
 
-    Build with :meth:`from_checkpoint` for the pretrained tagger. ``frozen`` (the default there)
+    Build with :meth:`from_checkpoint` for a pretrained tagger (``"MTT_musicnn"`` or ``"MSD_musicnn"``). ``frozen`` (the default there)
     stops gradients and keeps the module in eval mode even under a parent's ``.train()``.
     ``cfg`` holds the front-end settings, the embedding size and where the weights came from.
     As a frozen encoder its features are :meth:`patch_features` of a clip's first
@@ -147,14 +164,19 @@ class MusicnnMTT(FrozenEncoder):
 
     modality = "audio"
 
-    tags = MTT_TAGS
     sample_rate = SAMPLE_RATE
     patch_frames = PATCH_FRAMES
     embedding_dim = 200
 
-    def __init__(self, frozen: bool = False, clip_seconds: float | None = None):
+    def __init__(self, frozen: bool = False, clip_seconds: float | None = None, checkpoint: str = "MTT_musicnn",
+                 patches: int | None = None):
         super().__init__()
+        if checkpoint not in CHECKPOINTS:
+            raise ValueError(f"checkpoint must be one of {sorted(CHECKPOINTS)}, got {checkpoint!r}")
+        self.tags = CHECKPOINTS[checkpoint]
         self.preprocess = {"sample_rate": SAMPLE_RATE, "clip_seconds": clip_seconds, "mono": True}
+        if patches is not None:
+            self.preprocess["patches"] = int(patches)
         self.logmel = MusicnnLogMel()
         self.input_bn = _bn(1, 2)
         timbral = [_FrontEndBranch(204, (7, int(frac * N_MELS)), (3, 3, 0, 0)) for frac in (0.4, 0.7)]
@@ -168,22 +190,25 @@ class MusicnnMTT(FrozenEncoder):
         self.pool_bn = _bn(pooled, 1)
         self.dense = nn.Linear(pooled, self.embedding_dim)
         self.dense_bn = _bn(self.embedding_dim, 1)
-        self.classifier = nn.Linear(self.embedding_dim, len(MTT_TAGS))
+        self.classifier = nn.Linear(self.embedding_dim, len(self.tags))
         self.dropout = nn.Dropout(0.5)
-        self.cfg = {"name": "MTT_musicnn", "sample_rate": SAMPLE_RATE, "n_fft": N_FFT, "hop_length": HOP,
+        self.cfg = {"name": checkpoint, "sample_rate": SAMPLE_RATE, "n_fft": N_FFT, "hop_length": HOP,
                     "n_mels": N_MELS, "patch_frames": PATCH_FRAMES, "embedding_dim": self.embedding_dim,
                     "embedding": "penultimate", "pretrained": False, "weights": "random init"}
         self.freeze(frozen)
 
     @classmethod
-    def from_checkpoint(cls, prefix: str | Path | None = None, frozen: bool = True,
-                        clip_seconds: float | None = None) -> "MusicnnMTT":
-        """The pretrained tagger; ``prefix`` defaults to the ``musicnn`` package's ``MTT_musicnn/``."""
-        prefix = musicnn_checkpoint_prefix() if prefix is None else str(prefix)
-        model = cls(clip_seconds=clip_seconds)
+    def from_checkpoint(cls, prefix: str | Path | None = None, frozen: bool = True, clip_seconds: float | None = None,
+                        checkpoint: str = "MTT_musicnn", patches: int | None = None) -> "Musicnn":
+        """The pretrained tagger ``checkpoint``; ``prefix`` defaults to the ``musicnn`` package's folder of it.
+
+        ``clip_seconds`` and ``patches`` say what its features (:meth:`patch_features`) cover.
+        """
+        prefix = musicnn_checkpoint_prefix(checkpoint) if prefix is None else str(prefix)
+        model = cls(clip_seconds=clip_seconds, checkpoint=checkpoint, patches=patches)
         state = convert_musicnn_checkpoint(read_tf1_checkpoint(prefix), model, prefix)
         model.load_state_dict(state, strict=True)
-        model.cfg.update(pretrained=True, weights=f"musicnn 0.1.0 MTT_musicnn checkpoint ({prefix})")
+        model.cfg.update(pretrained=True, weights=f"musicnn 0.1.0 {checkpoint} checkpoint ({prefix})")
         return model.freeze(frozen)
 
     def forward_mel(self, mel: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -237,17 +262,24 @@ class MusicnnMTT(FrozenEncoder):
 
     @torch.no_grad()
     def patch_features(self, waveform: torch.Tensor) -> torch.Tensor:
-        """One mono 16-kHz clip -> ``[patches, 250]``: per consecutive 3-s patch, the 200-d
-        ``embedding`` then the 50 tag probabilities (the compact summary other models condition on).
+        """One mono 16-kHz clip -> ``[patches, 250]``: per 3-s patch, the 200-d ``embedding`` then the
+        50 tag probabilities (the compact summary other models condition on).
 
-        A clip shorter than one patch is zero-padded to one; a trailing partial patch is dropped.
+        The patches are the clip's consecutive 3-s patches, or with ``preprocess["patches"] = n``
+        ``n`` of them spread evenly over the clip (first and last included): n forward passes
+        instead of all, for a cheaper summary of a long clip. A clip shorter than one patch is
+        zero-padded to one; a trailing partial patch is dropped.
         """
         if waveform.dim() != 1:
             raise InputError("waveform", f"expected one mono clip [samples], got {tuple(waveform.shape)}")
         mel = self.logmel(waveform.float())
-        patches = max(1, mel.shape[0] // PATCH_FRAMES)
+        count = max(1, mel.shape[0] // PATCH_FRAMES)
         mel = F.pad(mel, (0, 0, 0, max(0, PATCH_FRAMES - mel.shape[0])))
-        out = self.forward_mel(mel[: patches * PATCH_FRAMES].reshape(patches, PATCH_FRAMES, N_MELS))
+        patches = mel[: count * PATCH_FRAMES].reshape(count, PATCH_FRAMES, N_MELS)
+        wanted = self.preprocess.get("patches")
+        if wanted and wanted < count:
+            patches = patches[torch.linspace(0, count - 1, wanted).round().long()]
+        out = self.forward_mel(patches)
         return torch.cat([out["embedding"], out["tags"]], dim=-1)
 
     def feature_name(self) -> str:
@@ -258,7 +290,7 @@ class MusicnnMTT(FrozenEncoder):
         return torch.stack([self.patch_features(wave.to(self.device)) for wave in batch])
 
 
-FEATURE_DIM = MusicnnMTT.embedding_dim + len(MTT_TAGS)
+FEATURE_DIM = Musicnn.embedding_dim + len(MTT_TAGS)
 
 
 def musicnn_checkpoint_prefix(name: str = "MTT_musicnn") -> str:
@@ -275,8 +307,8 @@ def musicnn_checkpoint_prefix(name: str = "MTT_musicnn") -> str:
     return f"{folder}/"
 
 
-def musicnn_tensor_map(model: MusicnnMTT) -> dict[str, str]:
-    """TF variable name -> torch state-dict key, for every model tensor of ``MTT_musicnn``."""
+def musicnn_tensor_map(model: Musicnn) -> dict[str, str]:
+    """TF variable name -> torch state-dict key, for every model tensor of a musicnn checkpoint."""
     layers = [("batch_normalization", "input_bn")]
     for index in range(len(model.frontend)):
         suffix = f"_{index}" if index else ""
@@ -299,9 +331,9 @@ def musicnn_tensor_map(model: MusicnnMTT) -> dict[str, str]:
     return mapping
 
 
-def convert_musicnn_checkpoint(tensors: dict[str, np.ndarray], model: MusicnnMTT,
+def convert_musicnn_checkpoint(tensors: dict[str, np.ndarray], model: Musicnn,
                                source) -> dict[str, torch.Tensor]:
-    """A strict-loadable state dict for ``model`` from the TF tensors of an ``MTT_musicnn`` checkpoint.
+    """A strict-loadable state dict for ``model`` from the TF tensors of a musicnn checkpoint.
 
     Kernels are transposed to torch layouts: conv2d ``[kh, kw, in, out] -> [out, in, kh, kw]``;
     the mid-end convs, whose TF kernel ``[7, C, 1, 64]`` slides over time with the C features
@@ -316,7 +348,7 @@ def convert_musicnn_checkpoint(tensors: dict[str, np.ndarray], model: MusicnnMTT
     mapping = musicnn_tensor_map(model)
     for tf_name, torch_key in mapping.items():
         if tf_name not in tensors:
-            raise CheckpointError(source, f"tensor {tf_name!r} missing: not an MTT_musicnn checkpoint")
+            raise CheckpointError(source, f"tensor {tf_name!r} missing: not a musicnn checkpoint")
         value = torch.from_numpy(np.ascontiguousarray(tensors[tf_name]))
         if value.dim() == 4 and target[torch_key].dim() == 3:
             value = value[:, :, 0, :].permute(2, 1, 0)
@@ -330,7 +362,7 @@ def convert_musicnn_checkpoint(tensors: dict[str, np.ndarray], model: MusicnnMTT
         state[torch_key] = value.contiguous().float()
     leftovers = sorted(name for name in tensors if name not in mapping and not _is_optimizer_state(name))
     if leftovers:
-        raise CheckpointError(source, "unexpected tensors (not part of MTT_musicnn): " + ", ".join(leftovers[:5]))
+        raise CheckpointError(source, "unexpected tensors (not part of a musicnn tagger): " + ", ".join(leftovers[:5]))
     return state
 
 

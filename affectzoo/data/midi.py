@@ -4,8 +4,12 @@
 
     fluidsynth -ni -q -g <gain> -r <rate> -T wav -F OUT.wav <soundfont> IN.mid
 
-once per (MIDI content, sample rate, gain, soundfont, fluidsynth version) and keeps the WAV in the
-``"midi-render"`` feature cache; later calls return the cached path. The output is stereo and quiet
+once per (MIDI content, sample rate, gain, soundfont, fluidsynth version, program) and keeps the
+WAV in the ``"midi-render"`` feature cache; later calls return the cached path. With ``program``
+(a General MIDI program number, :data:`PROGRAMS`) every melodic channel is played by that
+instrument: the file's program changes are rewritten and one is added at its start for each
+melodic channel (:func:`with_program`, through ``mido``); drums (channel 10) stay drums. Training
+on the same notes played by several instruments keeps a model from learning "piano = one emotion". The output is stereo and quiet
 (gain 0.5): load it with :func:`affectzoo.data.audio.load_audio`, which mixes to mono, and
 normalise (``normalize="rms"``) before computing features.
 
@@ -31,6 +35,9 @@ from affectzoo.data.cache import FeatureCache
 from affectzoo.errors import AffectZooError, InputError
 
 DEFAULT_SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+#: A few General MIDI programs (0-based) of different families, for rendering the same notes apart.
+PROGRAMS = {"piano": 0, "clean_guitar": 27, "strings": 48, "synth_lead": 81}
+DRUM_CHANNEL = 9
 INSTALL_HINT = "install it with `apt-get install fluidsynth fluid-soundfont-gm`"
 
 
@@ -40,8 +47,9 @@ class RendererUnavailableError(AffectZooError):
 
 def render_midi(path: Path | str, sample_rate: int = 22050, gain: float = 0.5,
                 soundfont: Path | str = DEFAULT_SOUNDFONT, *, binary: str = "fluidsynth",
-                timeout_s: float = 600.0) -> Path:
-    """Path of the cached WAV rendering of the MIDI file ``path`` (rendered on the first call)."""
+                timeout_s: float = 600.0, program: int | None = None) -> Path:
+    """Path of the cached WAV rendering of the MIDI file ``path`` (rendered on the first call);
+    ``program`` plays every melodic channel with that General MIDI program."""
     path, soundfont = Path(path), Path(soundfont)
     executable = shutil.which(binary)
     if executable is None:
@@ -51,14 +59,23 @@ def render_midi(path: Path | str, sample_rate: int = 22050, gain: float = 0.5,
     _check_midi(path)
     cfg = {"sample_rate": sample_rate, "gain": gain, "soundfont": str(soundfont.resolve()),
            "soundfont_bytes": soundfont.stat().st_size}
+    if program is not None:
+        cfg["program"] = int(program)
 
     def produce(out: Path) -> None:
+        source = path
+        if program is not None:
+            source = out.with_name(out.name + ".mid")
+            source.write_bytes(with_program(path, program))
         command = [executable, "-ni", "-q", "-g", str(gain), "-r", str(sample_rate), "-T", "wav", "-F", str(out),
-                   str(soundfont), str(path)]
+                   str(soundfont), str(source)]
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
         except subprocess.TimeoutExpired:
             raise InputError(path, f"fluidsynth did not finish rendering within {timeout_s:g} s") from None
+        finally:
+            if source != path:
+                source.unlink(missing_ok=True)
         if done.returncode != 0:
             message = (done.stderr or done.stdout).strip().splitlines()
             raise InputError(path, f"fluidsynth could not render it (exit {done.returncode}: "
@@ -67,6 +84,33 @@ def render_midi(path: Path | str, sample_rate: int = 22050, gain: float = 0.5,
 
     return FeatureCache("midi-render").file(path, cfg, produce, ".wav", encoder="fluidsynth",
                                             revision=_version(executable))
+
+
+def with_program(path: Path | str, program: int) -> bytes:
+    """The MIDI file ``path`` with every melodic channel set to General MIDI ``program`` (0-127)."""
+    import io
+
+    import mido
+
+    if not 0 <= program <= 127:
+        raise ValueError(f"a General MIDI program is 0-127, got {program}")
+    try:
+        midi = mido.MidiFile(str(path))
+    except (OSError, ValueError, EOFError, KeyError, IndexError) as err:
+        raise InputError(path, f"cannot read the MIDI file ({err})") from None
+    used = set()
+    for track in midi.tracks:
+        for index, message in enumerate(track):
+            if message.type == "program_change" and message.channel != DRUM_CHANNEL:
+                track[index] = message.copy(program=program)
+            elif message.type == "note_on" and message.channel != DRUM_CHANNEL:
+                used.add(message.channel)
+    if midi.tracks:
+        midi.tracks[0][0:0] = [mido.Message("program_change", channel=channel, program=program, time=0)
+                               for channel in sorted(used)]
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    return buffer.getvalue()
 
 
 def _check_midi(path: Path) -> None:
@@ -105,8 +149,9 @@ def _version(executable: str) -> str:
     return match.group(1) if match else "unknown"
 
 
-def render_many(midi_paths: list[str], sample_rate: int = 22050, workers: int = 2) -> tuple[list[str | None], list[str]]:
-    """Render many MIDI files (cached) in parallel threads with a progress bar.
+def render_many(midi_paths: list[str], sample_rate: int = 22050, workers: int = 2,
+                program: int | None = None) -> tuple[list[str | None], list[str]]:
+    """Render many MIDI files (cached; with ``program``, all played by it) in parallel threads with a progress bar.
 
     Returns the WAV paths in input order (None where rendering failed) and one message per failure.
     """
@@ -118,11 +163,12 @@ def render_many(midi_paths: list[str], sample_rate: int = 22050, workers: int = 
 
     def render(path: str) -> str | None:
         try:
-            return str(render_midi(path, sample_rate=sample_rate))
+            return str(render_midi(path, sample_rate=sample_rate, program=program))
         except InputError as err:
             failures.append(str(err))
             return None
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        audio = list(tqdm(pool.map(render, midi_paths), total=len(midi_paths), desc="rendering MIDI", unit="file"))
+        desc = "rendering MIDI" + (f" (program {program})" if program is not None else "")
+        audio = list(tqdm(pool.map(render, midi_paths), total=len(midi_paths), desc=desc, unit="file"))
     return audio, failures

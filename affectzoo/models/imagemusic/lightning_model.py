@@ -37,7 +37,7 @@ from torchmetrics import MetricCollection
 
 from affectzoo.affect.scales import PAIR_VA_LABELS
 from affectzoo.backbones.musicnn import FEATURE_DIM as MUSICNN_FEATURES
-from affectzoo.backbones.musicnn import MusicnnMTT
+from affectzoo.backbones.musicnn import Musicnn
 from affectzoo.backbones.samplecnn import SAMPLECNN_SAMPLE_RATE
 from affectzoo.errors import InputError
 from affectzoo.metrics import MAE, RMSE, SRCC, MAPCurve
@@ -78,7 +78,7 @@ class ImageMusic(ImageMusicInference, ZooModule):
         if music_branch not in MUSIC_BRANCHES:
             raise ValueError(f"music_branch must be one of {MUSIC_BRANCHES}, got {music_branch!r}")
         self.image_backbone = _image_backbone(image_backbone, image_weights, image_size)
-        self.music_backbone = (MusicnnMTT.from_checkpoint(frozen=True, clip_seconds=CLIP_SECONDS["musicnn"])
+        self.music_backbone = (Musicnn.from_checkpoint(frozen=True, clip_seconds=CLIP_SECONDS["musicnn"])
                                if music_branch == "musicnn" else None)
         self.net = ImageMusicNet(self.image_backbone.num_features, music_branch)
         self.register_buffer("image_reference", torch.zeros(reference_size, IMAGE_WIDTH))

@@ -52,7 +52,7 @@ from torchmetrics import MeanMetric, MetricCollection
 
 from affectzoo.affect.scales import PAIR_VA_LABELS
 from affectzoo.backbones.musicnn import FEATURE_DIM as MUSICNN_FEATURE_DIM
-from affectzoo.backbones.musicnn import MusicnnMTT
+from affectzoo.backbones.musicnn import Musicnn
 from affectzoo.backbones.timm_image import efficientnet_lite0
 from affectzoo.errors import InputError
 from affectzoo.losses.dpo import dpo_loss
@@ -145,7 +145,7 @@ class MPJudge(MPJudgeInference, ZooModule):
         if va_prior and not va_heads:
             raise ValueError("va_prior reads the auxiliary V/A heads: set va_heads=True")
         self.backbone = efficientnet_lite0(pooled=False, image_size=image_size) if variant == "lite0" else None
-        self.music_backbone = (MusicnnMTT.from_checkpoint(frozen=True, clip_seconds=CLIP_SECONDS)
+        self.music_backbone = (Musicnn.from_checkpoint(frozen=True, clip_seconds=CLIP_SECONDS)
                                if music_encoder == "musicnn" else None)
         self.net = MPJudgeNet(variant, image_size, patch_size, width, depth, heads, mlp_ratio, fusion,
                               tuple(music_channels), music_kernel, tuple(music_pool),

@@ -1,0 +1,151 @@
+"""The inference API of :class:`~affectzoo.models.imagemusic.ImageMusicVA`: V/A, pair scores, music catalogues.
+
+* ``va-predictor``: :meth:`predict_va`. Each file is decoded once for all of a side's encoders
+  that share its preprocessing, and its features come from the feature cache when they are there
+  (so a folder predicted twice is decoded once).
+* ``pair-scorer``: :meth:`score`, :meth:`rank`: the affect similarity (IMUSE score) of the two
+  sides' predicted V/A, ImageMusic's recommendation principle.
+* ``recommender``: :meth:`index` makes a music :class:`~affectzoo.catalog.Catalog` whose
+  embeddings are the clips' predicted V/A; :meth:`recommend` gives the clips closest in V/A to an
+  image (score = affect similarity, best first).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.nn.utils.rnn import pad_sequence
+
+from affectzoo import media
+from affectzoo.affect.similarity import affect_similarity
+from affectzoo.catalog import Catalog, Recommendation, catalogue_items
+from affectzoo.errors import InputError
+
+
+class ImageMusicVAInference:
+    """V/A prediction, pair scores and recommendation (see the module docstring)."""
+
+    def _item_features(self, side: str, item, sample_rate: int | None) -> dict[str, Tensor]:
+        """Every encoder's features of one item of ``side``; a file is decoded at most once per preprocessing."""
+        decoded: dict[str, Tensor] = {}
+
+        def prepare(encoder):
+            key = repr(sorted(encoder.preprocess.items()))
+            if key not in decoded:
+                decoded[key] = encoder.prepare(item, sample_rate)
+            return decoded[key]
+
+        features = {}
+        for name, encoder in self._encoders(side).items():
+            if media.is_path(item):
+                features[name] = encoder.cached(str(item), prepared=lambda encoder=encoder: prepare(encoder))
+            else:
+                with torch.no_grad():
+                    features[name] = encoder.encode_batch(prepare(encoder).to(self.device)[None])[0].cpu()
+        return features
+
+    def _side_va(self, side: str, items, sample_rate: int | None = None, batch_size: int = 64) -> Tensor:
+        """V/A ``[N, 2]`` of the items of one side (files, folders, arrays)."""
+        if side not in self.heads:
+            raise InputError(side, f"this model has no {side} head (it was built without {side} encoders)")
+        collected = media.collect(items, "image" if side == "image" else "audio")
+        if not collected.items:
+            raise InputError(side, "no input given")
+        out = []
+        with self._inference():
+            for start in range(0, len(collected.items), batch_size):
+                chunk = [self._item_features(side, item, sample_rate) for item in collected.items[start:start + batch_size]]
+                out.append(self.va_of(side, self.side_vector(side, _stack(chunk))).float().cpu())
+        return torch.cat(out)
+
+    def predict_va(self, images=None, audio=None, sample_rate: int | None = None) -> dict[str, Tensor]:
+        """Valence and arousal in [-1, 1]: ``{"image": [N, 2], "music": [M, 2]}`` (each side only when given).
+
+        ``images`` and ``audio``: one input or a list (files, folders in sorted order, PIL images,
+        numpy/torch images, waveforms at ``sample_rate``).
+        """
+        out = {}
+        if images is not None:
+            out["image"] = self._side_va("image", images)
+        if audio is not None:
+            out["music"] = self._side_va("music", audio, sample_rate)
+        return out
+
+    def score(self, images, audio, sample_rate: int | None = None) -> Tensor:
+        """Affect similarity ``[N]`` of the pairs ``(images[i], audio[i])``; a single image or clip is
+        paired with every item of the other side."""
+        image_va = self._side_va("image", images)
+        music_va = self._side_va("music", audio, sample_rate)
+        if 1 not in (len(image_va), len(music_va)) and len(image_va) != len(music_va):
+            raise InputError("audio", f"{len(music_va)} music inputs for {len(image_va)} images: give one per image "
+                                      "or a single one on either side")
+        count = max(len(image_va), len(music_va))
+        return affect_similarity(image_va.expand(count, -1), music_va.expand(count, -1))
+
+    def rank(self, audio, images, k: int = 10, sample_rate: int | None = None) -> tuple[Tensor, Tensor]:
+        """The ``k`` images closest in V/A to one clip: (indices, scores), best first."""
+        if k < 1:
+            raise ValueError(f"k must be positive, got {k}")
+        scores = self.score(images, audio if media.is_single(audio) else audio[:1], sample_rate)
+        top = torch.topk(scores, min(k, len(scores)))
+        return top.indices, top.values
+
+    def index(self, items, on_error: str = "raise") -> Catalog:
+        """A music :class:`~affectzoo.catalog.Catalog` (embeddings and V/A: the clips' predicted V/A) of a
+        folder, files, or a ``.csv``/``.tsv`` table with an ``audio_path`` column; a saved catalogue
+        file or a Catalog is returned as it is. Unreadable files raise, or with ``on_error="skip"``
+        are left out with a warning."""
+        from tqdm.auto import tqdm
+
+        if isinstance(items, Catalog):
+            return items
+        if media.is_path(items) and str(items).endswith(".safetensors"):
+            return Catalog.load(items)
+        paths, skipped = catalogue_items(items, "audio", on_error)
+        kept, va = [], []
+        for path in tqdm(paths, desc="indexing music", unit="clip", disable=len(paths) < 20):
+            try:
+                va.append(self._side_va("music", path)[0])
+                kept.append(path)
+            except InputError as err:
+                if on_error == "raise":
+                    raise
+                skipped.append((path, err.problem))
+        if skipped:
+            warnings.warn(f"left out {len(skipped)} unreadable catalogue files: "
+                          + "; ".join(f"{p}: {r}" for p, r in skipped[:5]))
+        if not kept:
+            raise InputError(str(items), "no readable audio file in the catalogue")
+        name = self.pretrained_cfg.name or type(self).__name__
+        values = torch.stack(va).numpy()
+        return Catalog(kept, values, values, model=name, va_source=name, kind="music")
+
+    def recommend(self, query, catalogue, k: int = 10, on_error: str = "raise") -> list[Recommendation]:
+        """The ``k`` catalogue clips whose predicted V/A is closest to the image ``query``'s, best first
+        (score: affect similarity). ``catalogue``: a Catalog, its file, or what :meth:`index` takes."""
+        if k < 1:
+            raise ValueError(f"k must be positive, got {k}")
+        catalogue = self.index(catalogue, on_error)
+        if catalogue.va is None:
+            raise InputError(catalogue.model or "catalogue", "has no V/A to recommend by")
+        image_va = self._side_va("image", query)
+        if len(image_va) != 1:
+            raise InputError("image", f"recommend takes one image, got {len(image_va)}")
+        found = catalogue.top(image_va.numpy().astype(np.float32), k, metric="l2", space="va")
+        return [Recommendation(item, 1.0 - distance / 2.0) for item, distance in found]
+
+
+def _stack(items: list[dict[str, Tensor]]) -> dict[str, Tensor]:
+    """Features of several items as a batch: equal shapes stacked, musicnn patches padded with ``<name>_lengths``."""
+    batch = {}
+    for name in items[0]:
+        values = [item[name] for item in items]
+        if all(v.shape == values[0].shape for v in values):
+            batch[name] = torch.stack(values)
+        else:
+            batch[name] = pad_sequence(values, batch_first=True)
+            batch[f"{name}_lengths"] = torch.tensor([len(v) for v in values])
+    return batch

@@ -1,0 +1,257 @@
+"""ImageMusic's open-data V/A model: each modality's own valence/arousal head on frozen encoders.
+
+The paper's ImageMusic (:class:`~affectzoo.models.imagemusic.ImageMusic`) predicts the V/A of a
+pair through fused heads and was trained on scored pairs. This variant keeps ImageMusic's principle
+(an item's emotion, and music recommended for an image by the closeness of their predicted
+emotions) but predicts each side on its own, so that it can learn from every labelled source of
+either modality, pairs or not:
+
+* image side: frozen ImageNet encoders (``image_encoders``, e.g. EfficientNet-Lite2; features
+  averaged over ``image_views``: centre crop, mirrored, whole picture, mirrored) and colour
+  statistics, concatenated;
+* music side: frozen musicnn taggers (``music_encoders``: MTT and/or MSD), their per-patch
+  embedding + tags pooled by mean and standard deviation over the clip's patches, and loudness /
+  spectral statistics, concatenated;
+* each side standardised (statistics of the training features, fitted at the start of training
+  and saved with the weights), then a head: ``hidden`` = 0 is linear, else Linear -> GELU ->
+  dropout -> Linear; tanh, so V/A lie in [-1, 1].
+
+Training (:mod:`affectzoo.losses.va`): MSE on continuous ratings, a within-source ranking loss on
+Emotify's GEMS proxy, a sign loss on EMOPIA's quadrants; batches are source-balanced by the
+DataModule (``open-va``). Music features are cropped in training (a random run of at least
+``min_crop_patches`` 3-s patches is pooled), so the head sees short and long excerpts. AdamW.
+
+Batches: ``{"image": part, "music": part}`` (either may be missing) where a part has ``features``
+(encoder name -> tensor; musicnn ``[B, P, 250]`` with ``<name>_lengths``), ``valence``,
+``arousal``, ``label_type`` and ``source`` codes. Metrics per epoch: ``val/<side>_<axis>_srcc`` over
+the continuous and proxy items, ``val/<side>_<axis>_sign_acc`` over the binary ones,
+``val/<side>_loss`` and their mean ``val/loss``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torchmetrics import MeanMetric
+
+from affectzoo.backbones.musicnn import FEATURE_DIM as MUSICNN_FEATURES
+from affectzoo.backbones.musicnn import Musicnn
+from affectzoo.backbones.named import ALL_VIEWS, build_encoder, encoder_modality
+from affectzoo.errors import InputError
+from affectzoo.losses.va import LABEL_TYPES, va_losses
+from affectzoo.metrics import SRCC
+from affectzoo.models.base import ZooModule
+from affectzoo.models.imagemusic.va_inference import ImageMusicVAInference
+
+SIDES = ("image", "music")
+AXES = ("valence", "arousal")
+
+
+class Standardizer(nn.Module):
+    """``(x - mean) / std`` with statistics fitted once on training features and saved as buffers."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("std", torch.ones(dim))
+        self.register_buffer("fitted", torch.zeros((), dtype=torch.bool))
+
+    def fit(self, features: Tensor) -> None:
+        self.mean.copy_(features.mean(0))
+        self.std.copy_(features.std(0).clamp(min=1e-4))
+        self.fitted.fill_(True)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return (x - self.mean) / self.std
+
+
+def head(dim: int, hidden: int, dropout: float) -> nn.Module:
+    if hidden == 0:
+        return nn.Sequential(nn.Dropout(dropout), nn.Linear(dim, 2))
+    return nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Dropout(dropout), nn.Linear(hidden, 2))
+
+
+class ImageMusicVA(ImageMusicVAInference, ZooModule):
+    """Per-modality V/A heads on frozen encoders (see the module docstring)."""
+
+    tasks = ("va-predictor", "pair-scorer", "recommender")
+
+    def __init__(self, image_encoders: tuple[str, ...] = ("tf_efficientnet_lite0", "colour-statistics"),
+                 image_views: tuple[str, ...] = ALL_VIEWS,
+                 music_encoders: tuple[str, ...] = ("MTT_musicnn", "audio-statistics"), clip_seconds: float = 30.0,
+                 music_patches: int | None = None, min_crop_patches: int = 3, hidden: int = 0, dropout: float = 0.2,
+                 lr: float = 1e-3, weight_decay: float = 1e-2, proxy_mse: float = 0.25) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        for name in image_encoders:
+            if encoder_modality(name) != "image":
+                raise ValueError(f"{name!r} is not an image encoder")
+        for name in music_encoders:
+            if encoder_modality(name) != "audio":
+                raise ValueError(f"{name!r} is not a music encoder")
+        self.image_encoders = nn.ModuleDict({
+            _key(name): build_encoder(name, views=tuple(image_views)) for name in image_encoders})
+        self.music_encoders = nn.ModuleDict({
+            _key(name): build_encoder(name, clip_seconds=clip_seconds, patches=music_patches) for name in music_encoders})
+        dims = {side: sum(self._width(encoder) for encoder in self._encoders(side).values()) for side in SIDES}
+        self.standardize = nn.ModuleDict({side: Standardizer(dims[side]) for side in SIDES if dims[side]})
+        self.heads = nn.ModuleDict({side: head(dims[side], hidden, dropout) for side in SIDES if dims[side]})
+        self.val_srcc = nn.ModuleDict({f"{s}_{a}": SRCC() for s in SIDES for a in AXES})
+        self.val_sign = nn.ModuleDict({f"{s}_{a}": MeanMetric() for s in SIDES for a in AXES})
+        self.val_loss = nn.ModuleDict({side: MeanMetric() for side in SIDES})
+
+    # ------------------------------------------------------------------------------ encoders
+
+    def _encoders(self, side: str) -> nn.ModuleDict:
+        return self.image_encoders if side == "image" else self.music_encoders
+
+    @staticmethod
+    def _width(encoder) -> int:
+        """Width of an encoder's contribution: musicnn patches pooled by mean and std, else its features."""
+        return 2 * MUSICNN_FEATURES if isinstance(encoder, Musicnn) else encoder.num_features
+
+    def frozen_encoders(self) -> dict:
+        """The DataModule reads each encoder's cached features (``open-va`` feeds them all)."""
+        return {name: encoder for side in SIDES for name, encoder in self._encoders(side).items()}
+
+    def default_preprocess(self) -> dict:
+        first_image = next(iter(self.image_encoders.values()), None)
+        first_music = next(iter(self.music_encoders.values()), None)
+        return {**(first_image.preprocess if first_image is not None else {}),
+                **(first_music.preprocess if first_music is not None else {})}
+
+    # ------------------------------------------------------------------------------ features -> V/A
+
+    def side_vector(self, side: str, features: dict, crop: bool = False) -> Tensor:
+        """Concatenated features ``[B, D]`` of one side from the encoders' outputs (``features[name]``)."""
+        parts = []
+        for name in self._encoders(side):
+            if name not in features:
+                raise InputError("batch", f"lacks the features of encoder {name!r} ({side} side)")
+            x = features[name].float().to(self.device)
+            if side == "image" and x.ndim == 3:  # views of a timm encoder
+                x = x.mean(dim=1)
+            elif side == "music" and x.ndim == 3:  # musicnn patches
+                x = self._pool_patches(x, features.get(f"{name}_lengths"), crop)
+            parts.append(x)
+        return torch.cat(parts, dim=-1)
+
+    def _pool_patches(self, patches: Tensor, lengths: Tensor | None, crop: bool) -> Tensor:
+        """Mean and standard deviation over each clip's valid patches (in training: over a random run)."""
+        batch, total = patches.shape[:2]
+        lengths = lengths.to(self.device) if lengths is not None else torch.full((batch,), total, device=self.device)
+        start = torch.zeros_like(lengths)
+        stop = lengths.clone()
+        if crop:
+            low = torch.clamp(lengths, max=self.hparams.min_crop_patches)
+            size = low + (torch.rand(len(lengths), device=self.device) * (lengths - low + 1)).long().clamp(min=0)
+            size = torch.minimum(size, lengths)
+            start = (torch.rand(len(lengths), device=self.device) * (lengths - size + 1)).long()
+            stop = start + size
+        index = torch.arange(total, device=self.device)[None]
+        mask = ((index >= start[:, None]) & (index < stop[:, None])).float()[..., None]
+        n = mask.sum(1).clamp(min=1)
+        mean = (patches * mask).sum(1) / n
+        var = ((patches - mean[:, None]) ** 2 * mask).sum(1) / n
+        return torch.cat([mean, var.sqrt()], dim=-1)
+
+    def va_of(self, side: str, vector: Tensor) -> Tensor:
+        """V/A ``[B, 2]`` in [-1, 1] from a side's concatenated features."""
+        return torch.tanh(self.heads[side](self.standardize[side](vector)))
+
+    # ------------------------------------------------------------------------------ training
+
+    def on_fit_start(self) -> None:
+        super().on_fit_start()
+        pending = [side for side in self.standardize if not bool(self.standardize[side].fitted)]
+        if not pending:
+            return
+        collected = {side: [] for side in pending}
+        with torch.no_grad():
+            for batch in self.trainer.datamodule.statistics_batches():
+                for side in pending:
+                    if side in batch:
+                        collected[side].append(self.side_vector(side, batch[side]["features"]))
+        for side, parts in collected.items():
+            if parts:
+                self.standardize[side].fit(torch.cat(parts))
+
+    def _side_loss(self, side: str, part: dict, crop: bool) -> tuple[Tensor, dict]:
+        pred = self.va_of(side, self.side_vector(side, part["features"], crop))
+        target = torch.stack([part["valence"], part["arousal"]], dim=-1).float().to(self.device)
+        losses = va_losses(pred, target, part["label_type"].to(self.device), part["source"].to(self.device),
+                           proxy_mse=self.hparams.proxy_mse)
+        return sum(losses.values()), {f"{side}_{k}": v for k, v in losses.items()}
+
+    def training_step(self, batch: dict, batch_idx: int) -> Tensor:
+        total, logged = 0.0, {}
+        for side in SIDES:
+            if side in batch and side in self.heads:
+                loss, parts = self._side_loss(side, batch[side], crop=True)
+                total, logged = total + loss, {**logged, **parts}
+        if not logged:
+            raise InputError("batch", "has no 'image' or 'music' part this model has a head for")
+        self.log_dict({f"train/{k}": v for k, v in logged.items()}, on_step=False, on_epoch=True)
+        self.log("train/loss", total, prog_bar=True, on_step=False, on_epoch=True)
+        return total
+
+    def validation_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
+        for side in SIDES:
+            if side not in batch or side not in self.heads:
+                continue
+            part = batch[side]
+            loss, _ = self._side_loss(side, part, crop=False)
+            self.val_loss[side].update(loss.detach(), weight=len(part["valence"]))
+            pred = self.va_of(side, self.side_vector(side, part["features"])).cpu()
+            kinds = part["label_type"].cpu()
+            ranked = kinds != LABEL_TYPES.index("binary")
+            for column, axis in enumerate(AXES):
+                target = part[axis].float().cpu()
+                if ranked.sum() > 1:
+                    self.val_srcc[f"{side}_{axis}"].update(pred[ranked, column], target[ranked])
+                if (~ranked).any():
+                    correct = (torch.sign(pred[~ranked, column]) == torch.sign(target[~ranked])).float()
+                    self.val_sign[f"{side}_{axis}"].update(correct)
+
+    def on_validation_epoch_end(self) -> None:
+        losses = [metric.compute() for metric in self.val_loss.values() if metric.update_called]
+        if losses:
+            self.log("val/loss", torch.stack(losses).mean())
+        for side, metric in self.val_loss.items():
+            if metric.update_called:
+                self.log(f"val/{side}_loss", metric.compute())
+            metric.reset()
+        for key in self.val_srcc:
+            for kind, metric in (("srcc", self.val_srcc[key]), ("sign_acc", self.val_sign[key])):
+                if metric.update_called:
+                    self.log(f"val/{key}_{kind}", metric.compute())
+                metric.reset()
+
+    def predict_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> dict:
+        return {side: self.va_of(side, self.side_vector(side, batch[side]["features"]))
+                for side in SIDES if side in batch and side in self.heads}
+
+    def configure_optimizers(self):
+        return torch.optim.AdamW(self.heads.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+
+    def example_batch(self, batch_size: int = 2) -> dict:
+        """Random encoder features and labels of every kind, for both sides."""
+        def part(side: str) -> dict:
+            features = {}
+            for name, encoder in self._encoders(side).items():
+                if side == "image" and hasattr(encoder, "views") and len(encoder.views) > 1:
+                    features[name] = torch.rand(batch_size, len(encoder.views), encoder.num_features)
+                elif isinstance(encoder, Musicnn):
+                    features[name] = torch.rand(batch_size, 4, MUSICNN_FEATURES)
+                else:
+                    features[name] = torch.rand(batch_size, encoder.num_features)
+            kinds = torch.arange(batch_size) % len(LABEL_TYPES)
+            return {"features": features, "valence": torch.rand(batch_size) * 2 - 1,
+                    "arousal": torch.rand(batch_size) * 2 - 1, "label_type": kinds, "source": kinds}
+        return {side: part(side) for side in SIDES if side in self.heads}
+
+
+def _key(name: str) -> str:
+    """A ModuleDict key for an encoder name (no dots)."""
+    return name.replace(".", "_")
+

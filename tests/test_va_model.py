@@ -1,0 +1,214 @@
+"""ImageMusic's open V/A model and what it stands on: label-type losses, hand features, augmentation,
+re-instrumented MIDI, the ``open-va`` DataModule; all on media written here."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+import torch
+from PIL import Image
+
+import affectzoo
+from affectzoo.backbones.hand_features import AUDIO_NAMES, COLOUR_NAMES, AudioStatistics, ColourStatistics
+from affectzoo.data.augment import augment_waveform, augmentation_settings
+from affectzoo.errors import InputError
+from affectzoo.losses.va import LABEL_TYPES, ranking_loss, va_losses
+
+CHEAP = {"image_encoders": ("colour-statistics",), "music_encoders": ("audio-statistics",), "hidden": 0}
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("AFFECTZOO_CACHE", str(tmp_path / "cache"))
+
+
+def tone(seconds: float, freq: float, level: float, rate: int = 16000) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return (level * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def test_losses_fit_each_kind_of_label():
+    pred = torch.tensor([[0.5, 0.2], [-0.5, -0.2]])
+    target = torch.tensor([[0.5, 0.2], [-0.5, -0.2]])
+    codes = {name: torch.full((2,), LABEL_TYPES.index(name)) for name in LABEL_TYPES}
+    source = torch.zeros(2, dtype=torch.long)
+    assert va_losses(pred, target, codes["continuous"], source)["continuous"] == 0
+    right = va_losses(pred, target, codes["proxy"], source, proxy_mse=0.0)["proxy"]
+    wrong = va_losses(-pred, target, codes["proxy"], source, proxy_mse=0.0)["proxy"]
+    assert right < wrong
+    signs = torch.sign(target)
+    assert va_losses(pred, signs, codes["binary"], source)["binary"] < va_losses(-pred, signs, codes["binary"], source)["binary"]
+    # proxies are ranked within a source only, and pairs closer than the gap do not count
+    assert ranking_loss(torch.tensor([0.0, 1.0]), torch.tensor([0.0, 1.0]), torch.tensor([0, 1])) == 0
+    assert ranking_loss(torch.tensor([0.0, 1.0]), torch.tensor([0.0, 0.01]), torch.tensor([0, 0])) == 0
+    assert set(va_losses(pred, target, torch.tensor([0, 2]), source)) == {"continuous", "binary"}
+
+
+def test_colour_and_audio_statistics_read_what_they_say(tmp_path):
+    colours = ColourStatistics()
+    pictures = {"white": (250, 250, 250), "black": (5, 5, 5), "red": (220, 20, 20), "grey": (128, 128, 128)}
+    stats = {}
+    for name, rgb in pictures.items():
+        Image.new("RGB", (60, 40), rgb).save(tmp_path / f"{name}.png")
+        stats[name] = dict(zip(COLOUR_NAMES, colours.encode(tmp_path / f"{name}.png").tolist()))
+    assert stats["white"]["brightness"] > stats["grey"]["brightness"] > stats["black"]["brightness"]
+    assert stats["red"]["saturation"] > 0.8 > 0.05 > stats["grey"]["saturation"]
+    assert stats["red"]["warm_share"] == 1 and stats["grey"]["warm_share"] == 0 and stats["black"]["dark_share"] == 1
+    audio = AudioStatistics(clip_seconds=2.0)
+    loud, quiet = (dict(zip(AUDIO_NAMES, audio.encode(tone(2, 440, level).copy()).tolist())) for level in (0.5, 0.05))
+    assert loud["rms_db"] == pytest.approx(quiet["rms_db"] + 20, abs=0.5)
+    clicks = np.zeros(32000, np.float32)
+    clicks[::4000] = 0.9
+    busy = dict(zip(AUDIO_NAMES, audio.encode(clicks).tolist()))
+    assert busy["onset_rate"] > loud["onset_rate"] and busy["spectral_flux"] > loud["spectral_flux"]
+
+
+def test_augmentation_is_seeded_and_bounded():
+    wave = torch.from_numpy(tone(1.0, 300, 0.3))
+    first, again = augment_waveform(wave, 16000, 7), augment_waveform(wave, 16000, 7)
+    assert torch.equal(first, again) and not torch.equal(first, augment_waveform(wave, 16000, 8))
+    assert first.shape == wave.shape and torch.isfinite(first).all() and first.abs().max() <= 1
+    settings = [augmentation_settings(seed) for seed in range(200)]
+    assert all(-9 <= s["gain_db"] <= 6 and -6 <= s["bass_db"] <= 6 for s in settings)
+    noisy = [s["snr_db"] for s in settings if s["snr_db"] is not None]
+    assert 60 < len(noisy) < 140 and all(15 <= snr <= 35 for snr in noisy)
+
+
+def test_encoders_cache_augmented_variants_apart(tmp_path):
+    sf.write(tmp_path / "a.wav", tone(2, 440, 0.3), 16000)
+    audio = AudioStatistics(clip_seconds=2.0)
+    clean, varied = audio.cached(tmp_path / "a.wav"), audio.cached(tmp_path / "a.wav", augment=3)
+    assert not torch.equal(clean, varied) and torch.equal(audio.cached(tmp_path / "a.wav", augment=3), varied)
+    assert torch.allclose(varied, audio.encode(tmp_path / "a.wav", augment=3))
+
+
+def test_midi_programs_are_rewritten_for_melodic_channels(tmp_path):
+    import mido
+
+    from affectzoo.data.midi import with_program
+
+    midi = mido.MidiFile()
+    track = mido.MidiTrack()
+    midi.tracks.append(track)
+    track += [mido.Message("program_change", channel=0, program=0), mido.Message("note_on", channel=0, note=60),
+              mido.Message("note_on", channel=1, note=64), mido.Message("program_change", channel=9, program=5),
+              mido.Message("note_on", channel=9, note=36), mido.Message("note_off", channel=0, note=60, time=100)]
+    midi.save(tmp_path / "in.mid")
+    rewritten = mido.MidiFile(file=__import__("io").BytesIO(with_program(tmp_path / "in.mid", 48)))
+    changes = [(m.channel, m.program) for m in rewritten.tracks[0] if m.type == "program_change"]
+    assert sorted(changes) == [(0, 48), (0, 48), (1, 48), (9, 5)], "melodic channels set, drums left alone"
+    with pytest.raises(ValueError, match="0-127"):
+        with_program(tmp_path / "in.mid", 128)
+    (tmp_path / "bad.mid").write_bytes(b"MThd nope")
+    with pytest.raises(InputError, match="bad.mid"):
+        with_program(tmp_path / "bad.mid", 1)
+
+
+def test_msd_musicnn_and_lite1_lite2_weights_load():
+    from affectzoo.backbones import Musicnn, timm_image_encoder
+    from affectzoo.backbones.musicnn import MSD_TAGS, MTT_TAGS
+
+    mtt, msd = Musicnn.from_checkpoint(), Musicnn.from_checkpoint(checkpoint="MSD_musicnn", patches=2)
+    assert msd.tags == MSD_TAGS and mtt.tags == MTT_TAGS and msd.cfg["name"] == "MSD_musicnn"
+    assert not torch.equal(msd.classifier.weight, mtt.classifier.weight)
+    wave = torch.from_numpy(tone(15.0, 220, 0.3))
+    assert msd.patch_features(wave).shape == (2, 250) and mtt.patch_features(wave).shape == (5, 250)
+    for name, size in (("tf_efficientnet_lite1", 240), ("tf_efficientnet_lite2", 260)):
+        encoder = timm_image_encoder(name)
+        assert encoder.cfg["pretrained"] and encoder.preprocess["image_size"] == size
+
+
+def write_items(folder) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Pictures whose valence is their brightness and clips whose arousal is their loudness."""
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    images, music = [], []
+    for k in range(24):
+        level = k / 23
+        Image.new("RGB", (40, 40), tuple(int(255 * level * c) for c in (1.0, 0.9, 0.8))).save(folder / f"i{k}.png")
+        images.append({"id": f"i{k}", "source": "oasis" if k % 3 else "bass", "image_path": str(folder / f"i{k}.png"),
+                       "valence": 2 * level - 1, "arousal": rng.uniform(-1, 1), "label_type": "continuous",
+                       "split": ["train", "train", "val", "test"][k % 4], "variant": "clean", "augment": pd.NA})
+        loud = 0.02 + 0.5 * level
+        sf.write(folder / f"m{k}.wav", tone(1.0, 200 + 30 * k, loud), 16000)
+        kind = ["continuous", "proxy", "binary"][k % 3]
+        arousal = 2 * level - 1 if kind != "binary" else (1.0 if level > 0.5 else -1.0)
+        music.append({"id": f"m{k}", "source": ["vgmidi", "emotify_rock", "emopia"][k % 3],
+                      "audio_path": str(folder / f"m{k}.wav"), "valence": rng.uniform(-1, 1), "arousal": arousal,
+                      "label_type": kind, "split": ["train", "train", "val", "test"][(k // 3) % 4],
+                      "variant": "clean", "augment": pd.NA})
+    return pd.DataFrame(images), pd.DataFrame(music)
+
+
+@pytest.fixture
+def tiny_va_data(tmp_path, monkeypatch):
+    images, music = write_items(tmp_path / "items")
+    monkeypatch.setattr("affectzoo.data.va_datamodule.image_items", lambda root, seed: images)
+    monkeypatch.setattr("affectzoo.data.va_datamodule.music_items", lambda root, seed, augments, programs: music)
+    return images, music
+
+
+def test_open_va_trains_both_heads_and_learns_the_signal(tiny_va_data):
+    import lightning as L
+
+    from affectzoo.data.va_datamodule import OpenVADataModule
+
+    torch.manual_seed(0)
+    model = affectzoo.create_model("imagemusic_va", **CHEAP, lr=0.05, weight_decay=0.0, dropout=0.0)
+    data = OpenVADataModule(root="unused", batch_size=8)
+    with pytest.raises(ValueError, match="attach_model"):
+        data.setup()
+    data.attach_model(model)
+    trainer = L.Trainer(max_epochs=30, accelerator="cpu", logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False)
+    trainer.fit(model, data)
+    assert all(bool(s.fitted) for s in model.standardize.values()), "standardisation fitted at the start"
+    images, music = tiny_va_data
+    va = model.predict_va(images=images["image_path"].tolist(), audio=music["audio_path"].tolist())
+    from scipy.stats import spearmanr
+
+    assert spearmanr(va["image"][:, 0], images["valence"]).statistic > 0.9
+    assert spearmanr(va["music"][:, 1], music["arousal"]).statistic > 0.8
+    assert trainer.callback_metrics["val/image_valence_srcc"] > 0.8
+
+
+def test_open_va_holds_out_sources(tiny_va_data):
+    from affectzoo.data.va_datamodule import OpenVADataModule
+
+    model = affectzoo.create_model("imagemusic_va", **CHEAP)
+    data = OpenVADataModule(root="unused", hold_out=("emopia", "bass"))
+    data.attach_model(model)
+    data.setup()
+    train = {side: set(ds.table["source"]) for side, ds in data.datasets["train"].items()}
+    test = {side: set(ds.table["source"]) for side, ds in data.datasets["test"].items()}
+    assert train == {"image": {"oasis"}, "music": {"vgmidi", "emotify_rock"}}
+    assert test == {"image": {"bass"}, "music": {"emopia"}}
+    with pytest.raises(ValueError, match="unknown sources"):
+        OpenVADataModule(hold_out=("nope",))
+
+
+def test_inference_api_scores_and_recommends_by_va(tmp_path):
+    torch.manual_seed(0)
+    model = affectzoo.create_model("imagemusic_va", **CHEAP).eval()
+    for side in model.standardize.values():
+        side.fitted.fill_(True)
+    images, music = write_items(tmp_path / "items")
+    clips = music["audio_path"].tolist()[:5]
+    va = model.predict_va(images=images["image_path"].tolist()[:3], audio=clips)
+    assert va["image"].shape == (3, 2) and va["music"].shape == (5, 2) and va["music"].abs().max() <= 1
+    wave, rate = sf.read(clips[0], dtype="float32")
+    assert torch.allclose(model.predict_va(audio=[wave], sample_rate=rate)["music"], va["music"][:1], atol=1e-5)
+    scores = model.score(images["image_path"].tolist()[:3], clips[0])
+    expected = 1 - torch.linalg.vector_norm((va["image"] - va["music"][:1]) / 2, dim=-1)
+    assert torch.allclose(scores, expected, atol=1e-6)
+    catalogue = model.index(clips)
+    assert catalogue.kind == "music" and np.allclose(catalogue.va, va["music"].numpy(), atol=1e-6)
+    found = model.recommend(images["image_path"][0], catalogue, k=5)
+    by_hand = sorted(zip(clips, model.score(images["image_path"][0], clips).tolist()), key=lambda x: -x[1])
+    assert [r.item for r in found] == [p for p, _ in by_hand]
+    assert np.allclose([r.score for r in found], [s for _, s in by_hand], atol=1e-5)
+    no_image = affectzoo.create_model("imagemusic_va", image_encoders=(), music_encoders=("audio-statistics",))
+    with pytest.raises(InputError, match="no image head"):
+        no_image.predict_va(images=images["image_path"][0])
