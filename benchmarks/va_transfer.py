@@ -13,12 +13,13 @@ DataModule) every cell has its floors and, for music, the public peer:
 * VibeNet (music; ``energy`` for arousal), a fixed model, scored on the same items (from the
   predictions ``peers_music_va.py`` keeps in ``.cache/peers``).
 
-Designs (feature sets) are named by their encoders: ``MTT``/``MSD`` musicnn, ``stats`` (audio or
-colour statistics), ``lite0/1/2`` (EfficientNet-Lite) with ``center`` or ``tta`` (mean of four
-views). Fill the feature cache first (``va_features.py``).
+Designs (feature sets) are named by their encoders: ``MTT``/``MSD`` musicnn (``/Npatches``: N 3-s
+patches spread over the clip instead of all), ``stats`` (audio statistics), ``colour`` (colour
+statistics), ``lite0/1/2`` (EfficientNet-Lite) with ``center`` or ``tta`` (mean of four views).
+Fill the feature cache first (``va_features.py``).
 
     python benchmarks/va_transfer.py music --ours MSD+stats MTT+MSD+stats
-    python benchmarks/va_transfer.py image --ours lite2-tta+stats
+    python benchmarks/va_transfer.py image --ours lite2-tta+colour
 """
 
 from __future__ import annotations
@@ -37,10 +38,10 @@ from results_csv import append_rows
 from va_scores import agreement
 
 ROOT = Path(__file__).resolve().parent.parent
-MUSIC_DESIGNS = ("MTT", "MSD", "MTT+MSD", "MTT+stats", "MSD+stats", "MTT+MSD+stats", "MSD+stats/3patches",
-                 "MTT+MSD+stats/3patches")
-IMAGE_DESIGNS = tuple(f"lite{k}-{views}{extra}" for k in range(3) for views in ("center", "tta")
-                      for extra in ("", "+stats"))
+MUSIC_DESIGNS = ("stats", "MTT", "MSD", "MTT+MSD", "MTT+stats", "MSD+stats", "MTT+MSD+stats", "MSD+stats/1patches",
+                 "MSD+stats/2patches", "MSD+stats/3patches", "MTT+stats/2patches", "MTT+MSD+stats/2patches")
+IMAGE_DESIGNS = ("colour",) + tuple(f"lite{k}-{views}{extra}" for k in range(3) for views in ("center", "tta")
+                                    for extra in ("", "+colour"))
 HAND = {"music": {"rms": "rms_db", "spectral flux": "spectral_flux"},
         "image": {"brightness": "brightness", "saturation": "saturation"}}
 ALPHAS = (0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
@@ -57,18 +58,24 @@ def encoder_names(design: str) -> tuple[str, ...]:
         if part in ("MTT", "MSD"):
             names.append(f"{part}_musicnn")
         elif part == "stats":
-            names.append("colour-statistics" if body.startswith("lite") else "audio-statistics")
+            names.append("audio-statistics")
+        elif part == "colour":
+            names.append("colour-statistics")
         else:
             names.append(f"tf_efficientnet_{part.split('-')[0]}")
     return tuple(names)
+
+
+def patch_budget(design: str) -> int | None:
+    """How many spread 3-s patches a music design reads (``/Npatches``), or None for all."""
+    return int(design.split("/")[1].removesuffix("patches")) if "/" in design else None
 
 
 def model_args(side: str, design: str) -> dict:
     """Constructor arguments of ``imagemusic_va`` for a design (the other side left empty)."""
     names = encoder_names(design)
     if side == "music":
-        patches = 3 if design.endswith("/3patches") else None
-        return {"music_encoders": names, "image_encoders": (), "music_patches": patches}
+        return {"music_encoders": names, "image_encoders": (), "music_patches": patch_budget(design)}
     views = ("center",) if "-center" in design else ("center", "flip", "full", "full_flip")
     return {"image_encoders": names, "music_encoders": (), "image_views": views}
 
@@ -97,8 +104,9 @@ def design_matrix(features: dict[str, list], design: str) -> np.ndarray:
         if name.endswith("_musicnn"):
             pooled = []
             for patches in values:
-                if design.endswith("/3patches") and len(patches) > 3:
-                    patches = patches[torch.linspace(0, len(patches) - 1, 3).round().long()]
+                budget = patch_budget(design)
+                if budget and len(patches) > budget:
+                    patches = patches[torch.linspace(0, len(patches) - 1, budget).round().long()]
                 pooled.append(torch.cat([patches.mean(0), patches.std(0, unbiased=False)]))
             parts.append(torch.stack(pooled).numpy())
         elif values[0].ndim == 2:  # image views
@@ -245,6 +253,30 @@ def run(side: str, args) -> list[dict]:
             scored = frame.join(ours[["pred_valence", "pred_arousal"]], on="id")
             cells += score_cells(fold, "ours: imagemusic_va", design, scored,
                                  {"valence": "pred_valence", "arousal": "pred_arousal"})
+    if side == "image":
+        cells += cross_validation_cells(clean, matrices, labels)
+    return cells
+
+
+def cross_validation_cells(clean: pd.DataFrame, matrices: dict, labels: np.ndarray, source: str = "oasis",
+                           other: str = "bass", k: int = 10) -> list[dict]:
+    """Ridge probes scored by ``k``-fold cross-validation over every item of ``source`` (less noisy than
+    its 75-item test split): trained on the other folds alone, and with all of ``other`` added."""
+    cells = []
+    inside = (clean["source"] == source).to_numpy()
+    fold_of = np.random.default_rng(0).permutation(inside.sum()) % k
+    for label, extra in ((f"{source} only", np.zeros(len(clean), bool)), (f"{source} + {other}",
+                                                                           (clean["source"] == other).to_numpy())):
+        for design, x in matrices.items():
+            predicted = np.zeros((inside.sum(), 2))
+            for fold in range(k):
+                train = extra.copy()
+                train[np.flatnonzero(inside)[fold_of != fold]] = True
+                held = np.flatnonzero(inside)[fold_of == fold]
+                predicted[fold_of == fold] = ridge_probe(x[train], labels[train], clean["id"].to_numpy()[train], x[held])
+            frame = clean[inside].assign(ridge_valence=predicted[:, 0], ridge_arousal=predicted[:, 1])
+            cells += score_cells(f"{k}-fold CV, train {label}", "ridge probe", design, frame,
+                                 {"valence": "ridge_valence", "arousal": "ridge_arousal"})
     return cells
 
 
@@ -259,15 +291,28 @@ def _vibenet(clean: pd.DataFrame) -> pd.DataFrame | None:
 
 
 def markdown(cells: list[dict]) -> str:
-    """A table per axis: rows = method (design), columns = fold / test source."""
+    """A table per axis: rows = method [design], columns = held-out fold -> test source (metric)."""
     frame = pd.DataFrame(cells)
     frame["cell"] = frame["fold"].str.replace("hold out ", "-") + " → " + frame["test"] + " (" + frame["metric"] + ")"
     frame["row"] = frame["method"] + frame["design"].map(lambda d: "" if d == "-" else f" [{d}]")
     out = []
     for axis in ("valence", "arousal"):
         table = frame[frame["axis"] == axis].pivot_table(index="row", columns="cell", values="value", sort=False)
-        out.append(f"### {axis}\n\n" + table.round(3).to_markdown() + "\n")
+        lines = ["| method | " + " | ".join(table.columns) + " |", "|---" * (len(table.columns) + 1) + "|"]
+        lines += [f"| {row} | " + " | ".join("" if pd.isna(v) else f"{v:.3f}" for v in values) + " |"
+                  for row, values in zip(table.index, table.to_numpy())]
+        out.append(f"### {axis}\n\n" + "\n".join(lines) + "\n")
     return "\n".join(out)
+
+
+def cells_from_csv(side: str) -> list[dict]:
+    """The cells of the latest run written to ``results/va_transfer_<side>.csv``."""
+    frame = pd.read_csv(Path(__file__).resolve().parent / "results" / f"va_transfer_{side}.csv")
+    frame = frame[frame["date"] == frame["date"].max()]
+    parts = frame["measurement"].str.split(" \\| ", expand=True, regex=True)
+    return [{"fold": f, "test": t, "axis": a, "method": m, "design": d, "metric": unit, "value": v, "n": n}
+            for (f, t, a, m, d), unit, v, n in zip(parts.itertuples(index=False), frame["unit"], frame["value"],
+                                                  frame["n"])]
 
 
 def main() -> None:
@@ -277,10 +322,17 @@ def main() -> None:
     parser.add_argument("--root", default="../shared/data")
     parser.add_argument("--augments", type=int, default=2)
     parser.add_argument("--programs", default="none", choices=("none", "one", "all"))
-    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--epochs", type=int, default=150)
     parser.add_argument("--hidden", type=int, default=0)
     parser.add_argument("--markdown", type=Path, help="also write the tables as markdown")
+    parser.add_argument("--render", action="store_true", help="only print the tables of the latest run's CSV rows")
     args = parser.parse_args()
+    if args.render:
+        text = markdown(cells_from_csv(args.side))
+        print(text)
+        if args.markdown:
+            args.markdown.write_text(text)
+        return
     torch.set_num_threads(1)
     cells = run(args.side, args)
     append_rows(f"va_transfer_{args.side}", [{"measurement": f"{c['fold']} | {c['test']} | {c['axis']} | {c['method']}"

@@ -43,7 +43,8 @@ def imagemusic_outputs(model, images, audio) -> dict:
             "recommend": [[Path(item).name, score] for item, score in ranked]}
 
 
-CASES = {"mpjudge": mpjudge_outputs, "imagemusic": imagemusic_outputs}
+#: What ``affectzoo.load`` is given -> the outputs recorded for it (the name of the JSON file in golden/).
+CASES = {"mpjudge": mpjudge_outputs, "imagemusic_lite0.musicnn": imagemusic_outputs}
 
 
 def _flatten(value) -> list:

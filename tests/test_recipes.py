@@ -81,12 +81,38 @@ def tiny_imuse(folder: Path) -> list[str]:
             "--data.init_args.num_workers", "0"]
 
 
+def tiny_open_va(tmp: Path, monkeypatch) -> list[str]:
+    """Replace the open V/A items by 4 pictures and 6 clips written here (every label type)."""
+    import pandas as pd
+
+    folder = tmp / "va"
+    folder.mkdir()
+    images, music = [], []
+    for k in range(4):
+        Image.new("RGB", (40, 30), (60 * k, 90, 30)).save(folder / f"p{k}.png")
+        images.append({"id": f"p{k}", "source": "oasis", "image_path": str(folder / f"p{k}.png"), "valence": k / 3 - 0.5,
+                       "arousal": 0.1 * k, "label_type": "continuous", "split": ["train", "train", "val", "test"][k],
+                       "variant": "clean", "augment": pd.NA})
+    for k in range(6):
+        sf.write(folder / f"m{k}.wav", 0.2 * np.sin(np.arange(16000 * 2) * 0.02 * (k + 1)), 16000)
+        kind = ["continuous", "proxy", "binary"][k % 3]
+        music.append({"id": f"m{k}", "source": ["vgmidi", "emotify_rock", "emopia"][k % 3],
+                      "audio_path": str(folder / f"m{k}.wav"), "valence": 1.0 if k % 2 else -1.0, "arousal": 0.5,
+                      "label_type": kind, "split": ["train", "train", "train", "val", "val", "test"][k],
+                      "variant": "clean", "augment": 7 if k == 0 else pd.NA})
+    monkeypatch.setattr("affectzoo.data.va_datamodule.image_items", lambda root, seed: pd.DataFrame(images))
+    monkeypatch.setattr("affectzoo.data.va_datamodule.music_items",
+                        lambda root, seed, augments, programs: pd.DataFrame(music))
+    return ["--data.init_args.batch_size", "2"]
+
+
 STAND_INS = {
     "mpjudge": lambda tmp, monkeypatch: ["--data.init_args.path", str(tiny_mpd(tmp / "mpd")), "--data.init_args.batch_size", "2",
                             "--data.init_args.num_workers", "0", "--trainer.precision", "32-true"],
     "mpjudge_open": tiny_open_pairs,
     "imagemusic": lambda tmp, monkeypatch: tiny_imuse(tmp / "imuse"),
     "imagemusic_open": tiny_open_pairs,
+    "imagemusic_va_open": tiny_open_va,
 }
 
 

