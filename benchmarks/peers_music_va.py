@@ -4,7 +4,8 @@ For every labelled music source of the open data (clean clips): SRCC of VibeNet'
 our arousal against the arousal labels, of VibeNet's ``valence`` and ours against the valence
 labels (EMOPIA's binary labels: AUC instead); and throughput, clips per second on one thread from
 audio files to V/A, on ``--speed-clips`` real recordings (ours from an empty feature cache: every
-file decoded and encoded, and again from a warm cache).
+file decoded and encoded, and again from a warm cache; musicnn in float32 and in bfloat16, with
+the largest change of a V/A value that bfloat16 makes).
 
 VibeNet (Shim, GPL-3.0; an ONNX EfficientNet distilled on the Free Music Archive) is only a
 benchmark dependency and is never imported here: it runs in its own environment through
@@ -86,6 +87,8 @@ def main() -> None:
     parser.add_argument("--vibenet-python", type=Path, default=PEERS / "bin" / "python")
     parser.add_argument("--setup", action="store_true", help="create the VibeNet environment and exit")
     parser.add_argument("--speed-clips", type=int, default=40)
+    parser.add_argument("--precisions", nargs="+", default=["fp32", "bf16"],
+                        help="musicnn precisions to time (a model without that option: fp32 only)")
     parser.add_argument("--json", type=Path, help="also write the accuracy figures for `affectzoo export --metrics-json`")
     args = parser.parse_args()
     if args.setup:
@@ -119,14 +122,20 @@ def main() -> None:
     real = items[items["source"].isin(REAL_SOURCES)]
     speed = real.groupby("source").head(max(1, args.speed_clips // len(REAL_SOURCES)))["audio_path"].tolist()
     _, peer_seconds = vibenet(args.vibenet_python, speed)
-    with tempfile.TemporaryDirectory() as empty:
-        _, cold = ours(model, speed, Path(empty))
-        _, warm = ours(model, speed, Path(empty))
     peer_rate = len(speed) / peer_seconds
-    for label, seconds in (("cold cache", cold), ("warm cache", warm)):
-        rows.append({"measurement": f"throughput {name} ({label})", "value": round(len(speed) / seconds, 2),
-                     "unit": "clips/s (1 thread)", "ratio_to": "VibeNet 0.1.0",
-                     "ratio": round(len(speed) / seconds / peer_rate, 3), "n": len(speed)})
+    reference = None
+    for precision in args.precisions:
+        variant = affectzoo.load(args.model, music_precision=precision) if precision != "fp32" else model
+        with tempfile.TemporaryDirectory() as empty:
+            va_cold, cold = ours(variant, speed, Path(empty))
+            _, warm = ours(variant, speed, Path(empty))
+        reference = va_cold if reference is None else reference
+        drift = float(np.abs(va_cold - reference).max())
+        for label, seconds in (("cold cache", cold), ("warm cache", warm)):
+            rows.append({"measurement": f"throughput {name} musicnn {precision} ({label})",
+                         "value": round(len(speed) / seconds, 2), "unit": "clips/s (1 thread)",
+                         "ratio_to": "VibeNet 0.1.0", "ratio": round(len(speed) / seconds / peer_rate, 3),
+                         "n": len(speed), "note": f"largest V/A difference to {args.precisions[0]}: {drift:.4f}"})
     rows.append({"measurement": "throughput VibeNet 0.1.0", "value": round(peer_rate, 2), "unit": "clips/s (1 thread)",
                  "n": len(speed), "note": "onnxruntime, one intra-op thread, pinned to one core"})
     append_rows("peers_music_va", rows)

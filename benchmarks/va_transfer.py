@@ -34,6 +34,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
+from affectzoo.backbones.musicnn import spread_patches
 from results_csv import append_rows
 from va_scores import agreement
 
@@ -106,7 +107,7 @@ def design_matrix(features: dict[str, list], design: str) -> np.ndarray:
             for patches in values:
                 budget = patch_budget(design)
                 if budget and len(patches) > budget:
-                    patches = patches[torch.linspace(0, len(patches) - 1, budget).round().long()]
+                    patches = patches[spread_patches(len(patches), budget)]
                 pooled.append(torch.cat([patches.mean(0), patches.std(0, unbiased=False)]))
             parts.append(torch.stack(pooled).numpy())
         elif values[0].ndim == 2:  # image views
@@ -162,7 +163,7 @@ def train_ours(side: str, design: str, hold_out: tuple[str, ...], args) -> pd.Da
     torch.manual_seed(0)
     model = affectzoo.create_model("imagemusic_va", **model_args(side, design), hidden=args.hidden)
     data = OpenVADataModule(root=args.root, modalities=(side,), hold_out=hold_out, augments=args.augments,
-                            programs=args.programs)
+                            programs=args.programs, source_weights=args.source_weights)
     data.attach_model(model)
     trainer = L.Trainer(max_epochs=args.epochs, accelerator="cpu", logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
@@ -214,7 +215,7 @@ def run(side: str, args) -> list[dict]:
 
     table = (music_items(args.root, augments=args.augments, programs=args.programs) if side == "music"
              else image_items(args.root))
-    designs = MUSIC_DESIGNS if side == "music" else IMAGE_DESIGNS
+    designs = args.designs or (MUSIC_DESIGNS if side == "music" else IMAGE_DESIGNS)
     stats = "audio-statistics" if side == "music" else "colour-statistics"
     needed = set(itertools.chain.from_iterable(encoder_names(d) for d in designs)) | {stats}
     clean_rows = table["variant"] == "clean"
@@ -230,7 +231,8 @@ def run(side: str, args) -> list[dict]:
     matrices = {design: design_matrix(features, design) for design in designs}
     labels = clean[["valence", "arousal"]].to_numpy()
     cells = []
-    for fold, hold_out in tqdm(folds(side).items(), desc=f"{side} folds"):
+    chosen = {name: held for name, held in folds(side).items() if not args.folds or name in args.folds}
+    for fold, hold_out in tqdm(chosen.items(), desc=f"{side} folds"):
         test = test_rows(clean, hold_out)
         train = ~clean["source"].isin(hold_out) & (clean["split"] == "train")  # as the DataModule trains ours
         frame = clean[test].copy()
@@ -253,7 +255,7 @@ def run(side: str, args) -> list[dict]:
             scored = frame.join(ours[["pred_valence", "pred_arousal"]], on="id")
             cells += score_cells(fold, "ours: imagemusic_va", design, scored,
                                  {"valence": "pred_valence", "arousal": "pred_arousal"})
-    if side == "image":
+    if side == "image" and not args.folds:
         cells += cross_validation_cells(clean, matrices, labels)
     return cells
 
@@ -319,6 +321,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("side", choices=("music", "image"))
     parser.add_argument("--ours", nargs="*", default=[], help="designs to train our model on, fold by fold")
+    parser.add_argument("--designs", nargs="*", default=None, help="designs of the ridge probes (default: all)")
+    parser.add_argument("--folds", nargs="*", default=None, help="fold names to run (default: all)")
+    parser.add_argument("--source-weights", type=json.loads, default=None,
+                        help='JSON of per-source draw weights for our model, e.g. \'{"emotify_rock": 2}\'')
     parser.add_argument("--root", default="../shared/data")
     parser.add_argument("--augments", type=int, default=2)
     parser.add_argument("--programs", default="none", choices=("none", "one", "all"))

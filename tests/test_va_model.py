@@ -34,7 +34,9 @@ def test_losses_fit_each_kind_of_label():
     target = torch.tensor([[0.5, 0.2], [-0.5, -0.2]])
     codes = {name: torch.full((2,), LABEL_TYPES.index(name)) for name in LABEL_TYPES}
     source = torch.zeros(2, dtype=torch.long)
-    assert va_losses(pred, target, codes["continuous"], source)["continuous"] == 0
+    assert va_losses(pred, target, codes["continuous"], source, rank_weight=0.0)["continuous"] == 0
+    ranked = va_losses(pred, target, codes["continuous"], source)["continuous"]
+    assert 0 < ranked < va_losses(-pred, target, codes["continuous"], source)["continuous"]
     right = va_losses(pred, target, codes["proxy"], source, proxy_mse=0.0)["proxy"]
     wrong = va_losses(-pred, target, codes["proxy"], source, proxy_mse=0.0)["proxy"]
     assert right < wrong
@@ -212,3 +214,15 @@ def test_inference_api_scores_and_recommends_by_va(tmp_path):
     no_image = affectzoo.create_model("imagemusic_va", image_encoders=(), music_encoders=("audio-statistics",))
     with pytest.raises(InputError, match="no image head"):
         no_image.predict_va(images=images["image_path"][0])
+
+
+def test_sources_are_drawn_in_proportion_to_their_weights(tiny_va_data):
+    from affectzoo.data.va_datamodule import OpenVADataModule
+
+    data = OpenVADataModule(root="unused", balance_power=0.0, source_weights={"bass": 0.25})
+    table = pd.DataFrame({"source": ["oasis"] * 6 + ["bass"] * 2})
+    weights = data._weights(table)
+    shares = {source: float(weights[(table["source"] == source).to_numpy()].sum()) for source in ("oasis", "bass")}
+    assert shares["bass"] / shares["oasis"] == pytest.approx(0.25)
+    with pytest.raises(ValueError, match="unknown sources in source_weights"):
+        OpenVADataModule(source_weights={"nope": 1.0})

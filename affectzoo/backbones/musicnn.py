@@ -273,9 +273,9 @@ class Musicnn(FrozenEncoder):
         50 tag probabilities (the compact summary other models condition on).
 
         The patches are the clip's consecutive 3-s patches, or with ``preprocess["patches"] = n``
-        ``n`` of them spread evenly over the clip (first and last included): n forward passes
-        instead of all, for a cheaper summary of a long clip. A clip shorter than one patch is
-        zero-padded to one; a trailing partial patch is dropped.
+        the middle patch of each of n equal stretches of the clip (:func:`spread_patches`): n
+        forward passes instead of all, for a cheaper summary of a long clip. A clip shorter than
+        one patch is zero-padded to one; a trailing partial patch is dropped.
         """
         if waveform.dim() != 1:
             raise InputError("waveform", f"expected one mono clip [samples], got {tuple(waveform.shape)}")
@@ -285,7 +285,7 @@ class Musicnn(FrozenEncoder):
         patches = mel[: count * PATCH_FRAMES].reshape(count, PATCH_FRAMES, N_MELS)
         wanted = self.preprocess.get("patches")
         if wanted and wanted < count:
-            patches = patches[torch.linspace(0, count - 1, wanted).round().long()]
+            patches = patches[spread_patches(count, wanted)]
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
             out = self.forward_mel(patches)
         return torch.cat([out["embedding"], out["tags"]], dim=-1).float()
@@ -293,12 +293,41 @@ class Musicnn(FrozenEncoder):
     def feature_name(self) -> str:
         return "patches" if self.precision == "fp32" else f"patches-{self.precision}"
 
+    def cached(self, path, augment: int | None = None, prepared=None) -> torch.Tensor:
+        """As :meth:`FrozenEncoder.cached`; with a patch budget, the spread patches are taken from
+        the cached features of all patches when those are there (each patch is encoded on its own,
+        so the subset equals encoding only those patches)."""
+        wanted = self.preprocess.get("patches")
+        if wanted:
+            full = self._all_patches_entry(path, augment)
+            if full is not None:
+                return full[spread_patches(len(full), wanted)] if wanted < len(full) else full
+        return super().cached(path, augment, prepared)
+
+    def _all_patches_entry(self, path, augment: int | None) -> torch.Tensor | None:
+        from affectzoo.data.cache import FeatureCache
+
+        preprocess = {k: v for k, v in self.preprocess.items() if k != "patches"}
+        cfg = {**self.cache_cfg, "preprocess": dict(sorted(preprocess.items()))}
+        if augment is not None:
+            cfg["augment"] = int(augment)
+        try:
+            return FeatureCache(self.cache_namespace, keep_in_memory=True).lookup(path, cfg, str(self.cfg.get("name")))
+        except InputError:
+            return None
+
     def encode_batch(self, batch: torch.Tensor) -> torch.Tensor:
         """:meth:`patch_features` of each waveform of ``[B, T]`` -> ``[B, patches, 250]``."""
         return torch.stack([self.patch_features(wave.to(self.device)) for wave in batch])
 
 
 FEATURE_DIM = Musicnn.embedding_dim + len(MTT_TAGS)
+
+
+def spread_patches(count: int, wanted: int) -> torch.Tensor:
+    """Indices of ``wanted`` of ``count`` consecutive patches: the middle one of each of ``wanted``
+    equal stretches (one patch: the clip's middle; never only the intro and the outro)."""
+    return ((torch.arange(wanted) + 0.5) * count / wanted).long().clamp(max=count - 1)
 
 
 def musicnn_checkpoint_prefix(name: str = "MTT_musicnn") -> str:

@@ -97,6 +97,20 @@ class FeatureCache:
             _tensor_memo[memo_key] = value
         return value
 
+    def lookup(self, source, cfg: dict, encoder: str = "", revision: str = "") -> torch.Tensor | None:
+        """The cached tensor for (source, cfg, encoder) if there is one (kept in memory as :meth:`tensor`
+        does), else None; nothing is computed."""
+        key = entry_key(source, cfg, encoder, revision)
+        memo_key = (str(self.folder), key)
+        if memo_key in _tensor_memo:
+            return _tensor_memo[memo_key]
+        cached = self.load(key)
+        if cached is None:
+            return None
+        if self.keep_in_memory:
+            _tensor_memo[memo_key] = cached["data"]
+        return cached["data"]
+
     def file(self, source, cfg: dict, produce: Callable[[Path], None], suffix: str, encoder: str = "",
              revision: str = "") -> Path:
         """Path of a cached derived file (e.g. rendered audio); ``produce(tmp_path)`` writes it on a miss."""

@@ -11,7 +11,8 @@ sources are held out, every item of the held-out sources (clean): leave-one-sour
 
 Training batches are ``{"image": part, "music": part}`` (one loader per modality, cycled to the
 longer), drawn with replacement so that a source's share of the draws is proportional to
-``n_source ** balance_power`` (0: every source alike, 1: as many as it has items). Evaluation
+``n_source ** balance_power`` (0: every source alike, 1: as many as it has items), times its
+``source_weights`` entry (default 1; e.g. ``{"bass": 0.25}`` to let shapes inform photos less). Evaluation
 loaders yield ``{side: part}`` one modality at a time. A part: ``features`` (encoder name ->
 ``[B, ...]``, musicnn patches padded with ``<name>_lengths``), ``valence``, ``arousal``,
 ``label_type`` and ``source`` (integer codes of :data:`LABEL_TYPES` and :data:`SOURCES`), ``id``.
@@ -63,13 +64,18 @@ class OpenVADataModule(ZooDataModule):
 
     def __init__(self, root: str = "../shared/data", seed: int = 0, modalities: tuple[str, ...] = ("image", "music"),
                  hold_out: tuple[str, ...] = (), augments: int = 2, programs: str = "none",
-                 balance_power: float = 0.5, batch_size: int = 64, num_workers: int = 0) -> None:
+                 balance_power: float = 0.5, source_weights: dict[str, float] | None = None, batch_size: int = 64,
+                 num_workers: int = 0) -> None:
         super().__init__(batch_size=batch_size, num_workers=num_workers)
         unknown = set(hold_out) - set(SOURCES)
         if unknown:
             raise ValueError(f"unknown sources to hold out {sorted(unknown)}; sources are {SOURCES}")
         self.root, self.seed, self.modalities, self.hold_out = root, seed, tuple(modalities), tuple(hold_out)
         self.augments, self.programs, self.balance_power = augments, programs, balance_power
+        self.source_weights = dict(source_weights or {})
+        unknown = set(self.source_weights) - set(SOURCES)
+        if unknown:
+            raise ValueError(f"unknown sources in source_weights {sorted(unknown)}; sources are {SOURCES}")
         self.encoders: dict = {}
         self.tables: dict[str, pd.DataFrame] = {}
 
@@ -112,7 +118,8 @@ class OpenVADataModule(ZooDataModule):
 
     def _weights(self, table: pd.DataFrame) -> torch.Tensor:
         counts = table["source"].map(table["source"].value_counts())
-        return torch.tensor((counts ** (self.balance_power - 1.0)).to_numpy(), dtype=torch.double)
+        extra = table["source"].map(lambda source: self.source_weights.get(source, 1.0))
+        return torch.tensor((extra * counts ** (self.balance_power - 1.0)).to_numpy(), dtype=torch.double)
 
     def train_dataloader(self):
         loaders = {}

@@ -1,6 +1,8 @@
 """Valence/arousal losses for labels of three kinds, so every labelled source can train one model.
 
-* ``continuous`` ratings (VGMIDI, DEAM, OASIS, BASS): mean squared error.
+* ``continuous`` ratings (VGMIDI, DEAM, OASIS, BASS): mean squared error, plus ``rank_weight`` x
+  the ranking loss below within each source: what transfers to new collections is the order of
+  items, and sources rate on scales that need not agree (MIDI renders vs recordings);
 * ``proxy`` values (Emotify's GEMS-derived V/A): they order tracks but are not ratings on the V/A
   scale, so the loss is a pairwise ranking loss among the proxy items of one source in the batch
   (logistic loss on the score difference of every pair whose proxies differ by more than
@@ -37,12 +39,16 @@ def ranking_loss(pred: Tensor, target: Tensor, groups: Tensor, min_gap: float = 
 
 
 def va_losses(pred: Tensor, target: Tensor, label_type: Tensor, source: Tensor, proxy_mse: float = 0.25,
-              binary_scale: float = 4.0) -> dict[str, Tensor]:
+              binary_scale: float = 4.0, rank_weight: float = 1.0) -> dict[str, Tensor]:
     """``{"continuous": ..., "proxy": ..., "binary": ...}`` for the kinds present in the batch."""
     losses = {}
     continuous = label_type == LABEL_TYPES.index("continuous")
     if continuous.any():
         losses["continuous"] = F.mse_loss(pred[continuous], target[continuous])
+        if rank_weight:
+            ranks = [ranking_loss(pred[continuous, axis], target[continuous, axis], source[continuous])
+                     for axis in range(2)]
+            losses["continuous"] = losses["continuous"] + rank_weight * sum(ranks) / 2
     proxy = label_type == LABEL_TYPES.index("proxy")
     if proxy.any():
         ranks = [ranking_loss(pred[proxy, axis], target[proxy, axis], source[proxy]) for axis in range(2)]

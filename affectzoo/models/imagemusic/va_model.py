@@ -17,8 +17,8 @@ either modality, pairs or not:
   and saved with the weights), then a head: ``hidden`` = 0 is linear, else Linear -> GELU ->
   dropout -> Linear; tanh, so V/A lie in [-1, 1].
 
-Training (:mod:`affectzoo.losses.va`): MSE on continuous ratings, a within-source ranking loss on
-Emotify's GEMS proxy, a sign loss on EMOPIA's quadrants; batches are source-balanced by the
+Training (:mod:`affectzoo.losses.va`): MSE plus a within-source ranking loss (``rank_weight``) on
+continuous ratings, the ranking loss on Emotify's GEMS proxy, a sign loss on EMOPIA's quadrants; batches are source-balanced by the
 DataModule (``open-va``). Music features are cropped in training (a random run of at least
 ``min_crop_patches`` 3-s patches is pooled), so the head sees short and long excerpts. AdamW.
 
@@ -82,7 +82,7 @@ class ImageMusicVA(ImageMusicVAInference, ZooModule):
                  music_encoders: tuple[str, ...] = ("MTT_musicnn", "audio-statistics"), clip_seconds: float = 30.0,
                  music_patches: int | None = None, music_precision: str = "fp32", min_crop_patches: int = 3,
                  hidden: int = 0, dropout: float = 0.5,
-                 lr: float = 1e-4, weight_decay: float = 1e-2, proxy_mse: float = 0.25) -> None:
+                 lr: float = 1e-4, weight_decay: float = 1e-2, proxy_mse: float = 0.25, rank_weight: float = 1.0) -> None:
         super().__init__()
         self.save_hyperparameters()
         for name in image_encoders:
@@ -183,7 +183,7 @@ class ImageMusicVA(ImageMusicVAInference, ZooModule):
         pred = self.va_of(side, self.side_vector(side, part["features"], crop))
         target = torch.stack([part["valence"], part["arousal"]], dim=-1).float().to(self.device)
         losses = va_losses(pred, target, part["label_type"].to(self.device), part["source"].to(self.device),
-                           proxy_mse=self.hparams.proxy_mse)
+                           proxy_mse=self.hparams.proxy_mse, rank_weight=self.hparams.rank_weight)
         return sum(losses.values()), {f"{side}_{k}": v for k, v in losses.items()}
 
     def training_step(self, batch: dict, batch_idx: int) -> Tensor:
