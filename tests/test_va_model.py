@@ -101,6 +101,8 @@ def test_midi_programs_are_rewritten_for_melodic_channels(tmp_path):
     rewritten = mido.MidiFile(file=__import__("io").BytesIO(with_program(tmp_path / "in.mid", 48)))
     changes = [(m.channel, m.program) for m in rewritten.tracks[0] if m.type == "program_change"]
     assert sorted(changes) == [(0, 48), (0, 48), (1, 48), (9, 5)], "melodic channels set, drums left alone"
+    tail = [(m.channel, m.control) for m in rewritten.tracks[0] if m.type == "control_change"]
+    assert sorted(tail) == [(0, 120), (0, 123), (1, 120), (1, 123)], "notes left on are ended"
     with pytest.raises(ValueError, match="0-127"):
         with_program(tmp_path / "in.mid", 128)
     (tmp_path / "bad.mid").write_bytes(b"MThd nope")
@@ -226,3 +228,21 @@ def test_sources_are_drawn_in_proportion_to_their_weights(tiny_va_data):
     assert shares["bass"] / shares["oasis"] == pytest.approx(0.25)
     with pytest.raises(ValueError, match="unknown sources in source_weights"):
         OpenVADataModule(source_weights={"nope": 1.0})
+
+
+def test_a_runaway_rendering_is_stopped_and_reported(tmp_path, monkeypatch):
+    import mido
+
+    from affectzoo.data import midi as midi_module
+
+    song = mido.MidiFile()
+    track = mido.MidiTrack()
+    song.tracks.append(track)
+    track += [mido.Message("note_on", channel=0, note=60, velocity=100), mido.Message("note_off", channel=0, note=60,
+                                                                                     time=4 * song.ticks_per_beat)]
+    song.save(tmp_path / "song.mid")
+    monkeypatch.setattr(midi_module, "MAX_RENDER_BYTES", 10_000)
+    with pytest.raises(InputError, match="song.mid: fluidsynth could not render it"):
+        midi_module.render_midi(tmp_path / "song.mid", program=48)
+    monkeypatch.setattr(midi_module, "MAX_RENDER_BYTES", 1 << 30)
+    assert midi_module.render_midi(tmp_path / "song.mid", program=48).stat().st_size > 10_000

@@ -8,7 +8,9 @@ once per (MIDI content, sample rate, gain, soundfont, fluidsynth version, progra
 WAV in the ``"midi-render"`` feature cache; later calls return the cached path. With ``program``
 (a General MIDI program number, :data:`PROGRAMS`) every melodic channel is played by that
 instrument: the file's program changes are rewritten and one is added at its start for each
-melodic channel (:func:`with_program`, through ``mido``); drums (channel 10) stay drums. Training
+melodic channel (:func:`with_program`, through ``mido``); drums (channel 10) stay drums, and every
+track ends with "all sound off" so a note the file leaves on cannot sustain forever. A rendering
+may write at most 1 GiB (:data:`MAX_RENDER_BYTES`); a runaway one is stopped and reported. Training
 on the same notes played by several instruments keeps a model from learning "piano = one emotion". The output is stereo and quiet
 (gain 0.5): load it with :func:`affectzoo.data.audio.load_audio`, which mixes to mono, and
 normalise (``normalize="rms"``) before computing features.
@@ -38,6 +40,9 @@ DEFAULT_SOUNDFONT = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 #: A few General MIDI programs (0-based) of different families, for rendering the same notes apart.
 PROGRAMS = {"piano": 0, "clean_guitar": 27, "strings": 48, "synth_lead": 81}
 DRUM_CHANNEL = 9
+ALL_SOUND_OFF, ALL_NOTES_OFF = 120, 123
+#: The largest WAV a rendering may write (a runaway render is stopped and reported, not cached).
+MAX_RENDER_BYTES = 1 << 30
 INSTALL_HINT = "install it with `apt-get install fluidsynth fluid-soundfont-gm`"
 
 
@@ -70,7 +75,8 @@ def render_midi(path: Path | str, sample_rate: int = 22050, gain: float = 0.5,
         command = [executable, "-ni", "-q", "-g", str(gain), "-r", str(sample_rate), "-T", "wav", "-F", str(out),
                    str(soundfont), str(source)]
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s,
+                                  preexec_fn=_limit_file_size)
         except subprocess.TimeoutExpired:
             raise InputError(path, f"fluidsynth did not finish rendering within {timeout_s:g} s") from None
         finally:
@@ -84,6 +90,13 @@ def render_midi(path: Path | str, sample_rate: int = 22050, gain: float = 0.5,
 
     return FeatureCache("midi-render").file(path, cfg, produce, ".wav", encoder="fluidsynth",
                                             revision=_version(executable))
+
+
+def _limit_file_size() -> None:
+    """In the renderer's process: no file larger than :data:`MAX_RENDER_BYTES` (it is stopped instead)."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_RENDER_BYTES, MAX_RENDER_BYTES))
 
 
 def with_program(path: Path | str, program: int) -> bytes:
@@ -108,6 +121,10 @@ def with_program(path: Path | str, program: int) -> bytes:
     if midi.tracks:
         midi.tracks[0][0:0] = [mido.Message("program_change", channel=channel, program=program, time=0)
                                for channel in sorted(used)]
+    for track in midi.tracks:  # a note left on never decays on a sustained instrument: end them all
+        end = len(track) - 1 if track and track[-1].type == "end_of_track" else len(track)
+        track[end:end] = [mido.Message("control_change", channel=channel, control=control, value=0, time=0)
+                          for channel in sorted(used) for control in (ALL_SOUND_OFF, ALL_NOTES_OFF)]
     buffer = io.BytesIO()
     midi.save(file=buffer)
     return buffer.getvalue()
