@@ -198,7 +198,7 @@ def test_cached_image_tokens_are_keyed_by_file_and_input_size(tmp_path, monkeypa
     encoder = model.frozen_encoders()["image"]
     assert encoder is model.backbone and encoder.preprocess["image_size"] == 64
     calls, encode = [], encoder.encode
-    monkeypatch.setattr(encoder, "encode", lambda item, sample_rate=None: calls.append(item) or encode(item))
+    monkeypatch.setattr(encoder, "encode", lambda item, sample_rate=None, augment=None: calls.append(item) or encode(item, sample_rate, augment))
     first = encoder.cached(path)
     assert torch.equal(first, model.image_tokens(model.painting_input(str(path))[None])[0]) and len(calls) == 1
     assert torch.equal(encoder.cached(path), first) and len(calls) == 1  # a hit: no decoding

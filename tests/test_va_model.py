@@ -176,6 +176,8 @@ def test_open_va_trains_both_heads_and_learns_the_signal(tiny_va_data):
     assert spearmanr(va["image"][:, 0], images["valence"]).statistic > 0.9
     assert spearmanr(va["music"][:, 1], music["arousal"]).statistic > 0.8
     assert trainer.callback_metrics["val/image_valence_srcc"] > 0.8
+    tested = trainer.test(model, data, verbose=False)
+    assert {"test/loss", "test/image_valence_srcc", "test/music_arousal_srcc"} <= set().union(*tested)
 
 
 def test_open_va_holds_out_sources(tiny_va_data):
@@ -224,7 +226,8 @@ def test_sources_are_drawn_in_proportion_to_their_weights(tiny_va_data):
     data = OpenVADataModule(root="unused", balance_power=0.0, source_weights={"bass": 0.25})
     table = pd.DataFrame({"source": ["oasis"] * 6 + ["bass"] * 2})
     weights = data._weights(table)
-    shares = {source: float(weights[(table["source"] == source).to_numpy()].sum()) for source in ("oasis", "bass")}
+    is_source = {source: torch.as_tensor((table["source"] == source).to_numpy().copy()) for source in ("oasis", "bass")}
+    shares = {source: float(weights[mask].sum()) for source, mask in is_source.items()}
     assert shares["bass"] / shares["oasis"] == pytest.approx(0.25)
     with pytest.raises(ValueError, match="unknown sources in source_weights"):
         OpenVADataModule(source_weights={"nope": 1.0})

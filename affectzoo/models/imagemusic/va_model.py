@@ -26,7 +26,7 @@ Batches: ``{"image": part, "music": part}`` (either may be missing) where a part
 (encoder name -> tensor; musicnn ``[B, P, 250]`` with ``<name>_lengths``), ``valence``,
 ``arousal``, ``label_type`` and ``source`` codes. Metrics per epoch: ``val/<side>_<axis>_srcc`` over
 the continuous and proxy items, ``val/<side>_<axis>_sign_acc`` over the binary ones,
-``val/<side>_loss`` and their mean ``val/loss``.
+``val/<side>_loss`` and their mean ``val/loss`` (``test/...`` likewise).
 """
 
 from __future__ import annotations
@@ -199,6 +199,15 @@ class ImageMusicVA(ImageMusicVAInference, ZooModule):
         return total
 
     def validation_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
+        self._evaluate(batch)
+
+    def test_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
+        self._evaluate(batch)
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch("test")
+
+    def _evaluate(self, batch: dict) -> None:
         for side in SIDES:
             if side not in batch or side not in self.heads:
                 continue
@@ -217,17 +226,21 @@ class ImageMusicVA(ImageMusicVAInference, ZooModule):
                     self.val_sign[f"{side}_{axis}"].update(correct)
 
     def on_validation_epoch_end(self) -> None:
+        self._log_epoch("val")
+
+    def _log_epoch(self, stage: str) -> None:
+        """Log the epoch's metrics under ``stage/`` (validation and test share the metric objects)."""
         losses = [metric.compute() for metric in self.val_loss.values() if metric.update_called]
         if losses:
-            self.log("val/loss", torch.stack(losses).mean())
+            self.log(f"{stage}/loss", torch.stack(losses).mean())
         for side, metric in self.val_loss.items():
             if metric.update_called:
-                self.log(f"val/{side}_loss", metric.compute())
+                self.log(f"{stage}/{side}_loss", metric.compute())
             metric.reset()
         for key in self.val_srcc:
             for kind, metric in (("srcc", self.val_srcc[key]), ("sign_acc", self.val_sign[key])):
                 if metric.update_called:
-                    self.log(f"val/{key}_{kind}", metric.compute())
+                    self.log(f"{stage}/{key}_{kind}", metric.compute())
                 metric.reset()
 
     def predict_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> dict:
