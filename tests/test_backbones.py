@@ -369,3 +369,44 @@ def test_musicnn_logmel_is_slaney_scaled_and_log_compressed():
 
     centres = np.linspace(0, slaney(SR / 2), 98)[1:-1]
     assert mel.mean(0).argmax().item() == int(np.argmin(np.abs(centres - slaney(1000))))
+
+
+@pytest.mark.parametrize("kernel", [(7, 38), (7, 67), (32, 1)])
+def test_single_channel_conv_is_the_convolution_in_chunks(kernel, monkeypatch):
+    import affectzoo.backbones.musicnn as musicnn_module
+
+    torch.manual_seed(0)
+    x, weight, bias = torch.randn(3, 1, 40, 96), torch.randn(5, 1, *kernel), torch.randn(5)
+    expected = torch.nn.functional.conv2d(x, weight, bias).permute(0, 2, 3, 1)
+    monkeypatch.setattr(musicnn_module, "IM2COL_CHUNK", 1)  # one patch per chunk
+    got = musicnn_module.single_channel_conv(x, weight, bias)
+    assert got.shape == expected.shape and torch.allclose(got, expected, atol=1e-4)
+
+
+def test_wide_front_end_branch_reduces_before_batchnorm_whatever_the_sign_of_its_scale():
+    from affectzoo.backbones.musicnn import _FrontEndBranch
+
+    torch.manual_seed(0)
+    branch = _FrontEndBranch(6, (7, 38), (3, 3, 0, 0)).eval()
+    branch.bn.weight.data = torch.tensor([1.0, -1.0, 2.0, -0.5, 0.0, 3.0])  # negative scales take the minimum
+    branch.bn.running_mean.data, branch.bn.running_var.data = torch.randn(6), torch.rand(6) + 0.5
+    x = torch.randn(2, 1, 30, 96)
+    with torch.no_grad():
+        direct = branch(x)  # float32: the direct convolution
+        padded = torch.nn.functional.pad(x, (0, 0, 3, 3))
+        assert torch.allclose(branch._gemm_forward(padded), direct, atol=1e-4)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            fast = branch(x)
+    assert fast.dtype == torch.float32 and fast.shape == direct.shape == (2, 6, 30)
+    assert (fast - direct).abs().max() < 0.05 * direct.abs().max()
+
+
+def test_musicnn_bfloat16_features_stay_close_to_float32(musicnn_synth):
+    waves = torch.stack([synth_clip(kind) for kind in musicnn_synth[0]])
+    fp32 = Musicnn.from_checkpoint(clip_seconds=None)
+    bf16 = Musicnn.from_checkpoint(clip_seconds=None, precision="bf16")
+    for wave in waves:
+        exact, rounded = fp32.patch_features(wave), bf16.patch_features(wave)
+        assert rounded.dtype == torch.float32 and rounded.shape == exact.shape
+        assert (rounded - exact).abs().max() < 0.05 * exact.abs().max()
+    assert fp32.decoding_key() == Musicnn.from_checkpoint(clip_seconds=None, patches=3).decoding_key()

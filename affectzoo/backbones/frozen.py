@@ -34,6 +34,9 @@ class FrozenEncoder(nn.Module):
     """
 
     modality: str = ""
+    #: Keys of :attr:`preprocess` the encoder applies itself to a prepared input (musicnn's patch
+    #: budget), which :meth:`prepare` does not read.
+    encoder_side_keys: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         super().__init__()
@@ -83,6 +86,10 @@ class FrozenEncoder(nn.Module):
 
             wave = augment_waveform(wave, self.preprocess["sample_rate"], augment)
         return wave
+
+    def decoding_key(self) -> str:
+        """What :meth:`prepare` depends on: encoders with equal keys can share one decoded input."""
+        return repr(sorted((k, v) for k, v in self.preprocess.items() if k not in self.encoder_side_keys))
 
     def encode(self, item: Any, sample_rate: int | None = None, augment: int | None = None) -> Tensor:
         """Features (CPU) of one input, computed now (no cache)."""

@@ -134,18 +134,63 @@ def _bn(channels: int, dims: int) -> nn.Module:
 
 
 class _FrontEndBranch(nn.Module):
-    """conv -> ReLU -> BN -> max over frequency; ``pad`` = (time before, time after, freq before, after)."""
+    """conv -> ReLU -> BN -> max over frequency; ``pad`` = (time before, time after, freq before, after).
+
+    Under bfloat16 autocast, in eval mode, a branch with a wide kernel (the timbral 7x38 and 7x67
+    ones, most of musicnn's arithmetic) runs its convolution as a GEMM (:func:`single_channel_conv`)
+    on the CPU's matrix units; for the narrow temporal kernels the unfolding costs more than it
+    saves, and float32 always takes the direct convolution (so float32 outputs never change).
+    """
 
     def __init__(self, filters: int, kernel: tuple[int, int], pad: tuple[int, int, int, int]):
         super().__init__()
         self.pad = pad
         self.conv = nn.Conv2d(1, filters, kernel)
         self.bn = _bn(filters, 2)
+        self.wide = kernel[1] > 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # [B, 1, T, F] -> [B, filters, T]
         time_before, time_after, freq_before, freq_after = self.pad
         x = F.pad(x, (freq_before, freq_after, time_before, time_after))
+        if self.wide and not self.bn.training and torch.is_autocast_enabled(x.device.type):
+            return self._gemm_forward(x.to(torch.get_autocast_dtype(x.device.type)))
         return self.bn(F.relu(self.conv(x))).amax(dim=-1)
+
+    def _gemm_forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = single_channel_conv(x, self.conv.weight.to(x.dtype), self.conv.bias.to(x.dtype))  # [B, T, F, filters]
+        # BN in eval mode is a per-filter affine map and ReLU is monotonic, so the maximum over
+        # frequency of BN(ReLU(z)) is BN(ReLU(max z)) for a positive scale and BN(ReLU(min z)) for
+        # a negative one: reduce first, then map [B, T, filters] instead of every position.
+        scale = self.bn.weight / torch.sqrt(self.bn.running_var + self.bn.eps)
+        shift = self.bn.bias - self.bn.running_mean * scale
+        extreme = torch.where(scale >= 0, z.amax(dim=2).float(), z.amin(dim=2).float())
+        return (F.relu(extreme) * scale + shift).transpose(1, 2)
+
+
+#: Elements of the unfolded windows (im2col) of one chunk of :func:`single_channel_conv`.
+IM2COL_CHUNK = 1 << 24
+
+
+def single_channel_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """``F.conv2d(x, weight, bias)`` for one input channel as one matrix product, channels last.
+
+    musicnn's front-end convolutions read a single channel with large kernels (7x38, 7x67, 128x1,
+    ...): most of musicnn's arithmetic. As a GEMM of the unfolded windows ``[positions, kh*kw] @
+    [kh*kw, filters]`` the arithmetic runs near the matrix-multiply limit, and in bfloat16 on the
+    CPU's matrix units (AMX) where it has them, several times faster than the direct convolution.
+    The windows are unfolded a few patches at a time (:data:`IM2COL_CHUNK`) so that long batches
+    do not need gigabytes. ``x`` is ``[B, 1, H, W]``; the result is ``[B, H', W', filters]``.
+    """
+    filters, _, kh, kw = weight.shape
+    out_h, out_w = x.shape[2] - kh + 1, x.shape[3] - kw + 1
+    matrix = weight.reshape(filters, kh * kw).t()
+    step = max(1, IM2COL_CHUNK // max(out_h * out_w * kh * kw, 1))
+    parts = []
+    for start in range(0, x.shape[0], step):
+        windows = x[start:start + step, 0].unfold(1, kh, 1).unfold(2, kw, 1).reshape(-1, kh * kw)
+        out = windows @ matrix if bias is None else torch.addmm(bias, windows, matrix)
+        parts.append(out.view(-1, out_h, out_w, filters))
+    return torch.cat(parts)
 
 
 def _same(kernel: int) -> tuple[int, int]:
@@ -164,6 +209,7 @@ class Musicnn(FrozenEncoder):
     """
 
     modality = "audio"
+    encoder_side_keys = ("patches",)
 
     sample_rate = SAMPLE_RATE
     patch_frames = PATCH_FRAMES

@@ -33,7 +33,7 @@ class ImageMusicVAInference:
         decoded: dict[str, Tensor] = {}
 
         def prepare(encoder):
-            key = repr(sorted(encoder.preprocess.items()))
+            key = encoder.decoding_key()
             if key not in decoded:
                 decoded[key] = encoder.prepare(item, sample_rate)
             return decoded[key]
