@@ -112,3 +112,14 @@ def test_atomic_writes_are_safe_under_concurrent_writers(tmp_path):
     assert target.read_text() == content and [p.name for p in tmp_path.iterdir()] == ["shared.txt"]
     atomic_write_text(tmp_path / "new" / "file.txt", "made")
     assert (tmp_path / "new" / "file.txt").read_text() == "made"
+
+
+def test_atomic_writes_get_the_permissions_of_a_plain_write(tmp_path):
+    import os
+
+    from affectzoo._io import atomic_write_text
+
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    atomic = atomic_write_text(tmp_path / "atomic.txt", "x")
+    assert os.stat(atomic).st_mode & 0o777 == os.stat(plain).st_mode & 0o777

@@ -44,7 +44,7 @@ def imagemusic_outputs(model, images, audio) -> dict:
 
 
 #: What ``affectzoo.load`` is given -> the outputs recorded for it (the name of the JSON file in golden/).
-CASES = {"mpjudge": mpjudge_outputs, "imagemusic_lite0.musicnn": imagemusic_outputs}
+CASES = {"mpjudge": mpjudge_outputs, "imagemusic": imagemusic_outputs, "imagemusic_lite0.musicnn": imagemusic_outputs}
 
 
 def _flatten(value) -> list:

@@ -47,7 +47,12 @@ def imagemusic_lite0(**kwargs) -> ImageMusic:
     "open": {"description": "ImageMusic open-data V/A model: per-modality V/A heads on frozen encoders (ImageNet "
                             "EfficientNet-Lite, colour statistics; musicnn taggers, audio statistics), trained on every "
                             "labelled open source",
-             "paper": PAPER, "output_names": ["valence", "arousal"], "output_range": [-1.0, 1.0]},
+             "paper": PAPER, "output_names": ["valence", "arousal"], "output_range": [-1.0, 1.0],
+             # the design of recipes/imagemusic_va_open.yaml, chosen by the transfer study (docs/va_transfer.md)
+             "model_args": {"image_encoders": ["tf_efficientnet_lite2", "colour-statistics"],
+                            "image_views": ["center", "flip", "full", "full_flip"],
+                            "music_encoders": ["MTT_musicnn", "MSD_musicnn", "audio-statistics"],
+                            "clip_seconds": 30.0, "music_patches": 3}},
 })
 def imagemusic_va(**kwargs) -> ImageMusicVA:
     """ImageMusic's open-data V/A model (each modality's own V/A head; see ``va_model``)."""
