@@ -1,6 +1,8 @@
 """Music valence/arousal of affectzoo's V/A predictor beside the public peer VibeNet, on the same clips, in one run.
 
-For every labelled music source of the open data (clean clips): SRCC of VibeNet's ``energy`` and
+For every labelled music source of the open data (clean clips of ``--split``: by default the
+test split, which our shipped weights never trained on; ``all`` includes our training clips, so
+it flatters ours; transfer to unseen sources is ``va_transfer.py``'s job): SRCC of VibeNet's ``energy`` and
 our arousal against the arousal labels, of VibeNet's ``valence`` and ours against the valence
 labels (EMOPIA's binary labels: AUC instead); and throughput, clips per second on one thread from
 audio files to V/A, on ``--speed-clips`` real recordings (ours from an empty feature cache: every
@@ -11,6 +13,9 @@ VibeNet (Shim, GPL-3.0; an ONNX EfficientNet distilled on the Free Music Archive
 benchmark dependency and is never imported here: it runs in its own environment through
 ``vibenet_worker.py``. Create that environment once with ``--setup`` (``pip install vibenet==0.1.0``
 into ``.cache/peers``), or point ``--vibenet-python`` at a Python that has it.
+
+``--json`` writes, per source, our figures beside VibeNet's (``vibenet_*``) and the throughput
+ratios, for ``affectzoo export --metrics-json`` (the model card shows the peer next to ours).
 
     python benchmarks/peers_music_va.py --setup
     python benchmarks/peers_music_va.py --model imagemusic --json results/peers_music_va.json
@@ -86,6 +91,8 @@ def main() -> None:
     parser.add_argument("--root", default="../shared/data")
     parser.add_argument("--vibenet-python", type=Path, default=PEERS / "bin" / "python")
     parser.add_argument("--setup", action="store_true", help="create the VibeNet environment and exit")
+    parser.add_argument("--split", default="test", choices=("test", "val", "all"),
+                        help="clips scored for accuracy (default: the test split, never trained on)")
     parser.add_argument("--speed-clips", type=int, default=40)
     parser.add_argument("--precisions", nargs="+", default=["fp32", "bf16"],
                         help="musicnn precisions to time (a model without that option: fp32 only)")
@@ -98,7 +105,8 @@ def main() -> None:
     from affectzoo.data.va_items import REAL_SOURCES, music_items
 
     torch.set_num_threads(1)
-    items = music_items(args.root)
+    every = music_items(args.root)
+    items = every if args.split == "all" else every[every["split"] == args.split].reset_index(drop=True)
     paths = items["audio_path"].tolist()
     peer = vibenet_predictions(args.vibenet_python, paths)
     model = affectzoo.load(args.model)
@@ -115,11 +123,12 @@ def main() -> None:
             for who, column in ((name, f"our_{axis}"), ("VibeNet 0.1.0", peer_column)):
                 metric, value = agreement(kept[axis].to_numpy(), kept[column].to_numpy(), label_type)
                 rows.append({"measurement": f"{source} {axis} {metric}: {who}", "value": round(value, 4),
-                             "n": len(kept), "note": f"{group['label_type'].iloc[0]} labels; "
+                             "n": len(kept), "note": f"{args.split} split; {group['label_type'].iloc[0]} labels; "
                                                      f"VibeNet: {'energy' if axis == 'arousal' else 'valence'}"})
-                if who == name:
-                    measured.setdefault(f"peers: {source}", {})[f"{axis}_{metric}"] = round(value, 4)
-    real = items[items["source"].isin(REAL_SOURCES)]
+                prefix = "" if who == name else "vibenet_"  # the peer's figure beside ours on the card
+                if not np.isnan(value):  # too few clips for a rank correlation: nothing to record
+                    measured.setdefault(f"peers, {args.split} split: {source}", {})[f"{prefix}{axis}_{metric}"] = round(value, 4)
+    real = every[every["source"].isin(REAL_SOURCES)]
     speed = real.groupby("source").head(max(1, args.speed_clips // len(REAL_SOURCES)))["audio_path"].tolist()
     _, peer_seconds = vibenet(args.vibenet_python, speed)
     peer_rate = len(speed) / peer_seconds
@@ -131,6 +140,9 @@ def main() -> None:
             _, warm = ours(variant, speed, Path(empty))
         reference = va_cold if reference is None else reference
         drift = float(np.abs(va_cold - reference).max())
+        measured.setdefault("peers: throughput (clips/s, 1 thread, cold cache)", {}).update(
+            {f"ours_{precision}": round(len(speed) / cold, 2), f"ratio_{precision}_to_vibenet":
+             round(len(speed) / cold / peer_rate, 3), "vibenet": round(peer_rate, 2)})
         for label, seconds in (("cold cache", cold), ("warm cache", warm)):
             rows.append({"measurement": f"throughput {name} musicnn {precision} ({label})",
                          "value": round(len(speed) / seconds, 2), "unit": "clips/s (1 thread)",
@@ -140,7 +152,7 @@ def main() -> None:
                  "n": len(speed), "note": "onnxruntime, one intra-op thread, pinned to one core"})
     append_rows("peers_music_va", rows)
     if args.json:
-        command = "python benchmarks/peers_music_va.py --model " + args.model
+        command = f"python benchmarks/peers_music_va.py --model {args.model} --split {args.split}"
         payload = {dataset: {"metrics": values, "command": command} for dataset, values in measured.items()}
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(payload, indent=1) + "\n")
