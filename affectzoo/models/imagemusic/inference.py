@@ -27,13 +27,14 @@ import torch
 from torch import Tensor
 
 from affectzoo import media
-from affectzoo.catalog import Catalog, Recommendation, catalogue_items
+from affectzoo.catalog import Catalog, Recommendation, encode_catalogue
 from affectzoo.data.cache import FeatureCache
 from affectzoo.errors import InputError
+from affectzoo.models.rank_by_score import RankByScore
 from affectzoo.models.imagemusic.torch_model import IMAGE_WIDTH, MUSIC_WIDTH, predicted_similarity
 
 
-class ImageMusicInference:
+class ImageMusicInference(RankByScore):
     """V/A, pair scores and recommendation of ImageMusic (see the module docstring)."""
 
     # ------------------------------------------------------------------------------ vectors
@@ -119,14 +120,6 @@ class ImageMusicInference:
                                     music_vectors.to(self.device).expand(len(image_vectors), -1))
             return predicted_similarity(outputs).float().cpu()
 
-    def rank(self, audio, images, k: int = 10, sample_rate: int | None = None) -> tuple[Tensor, Tensor]:
-        """The ``k`` images whose pairing with one clip scores highest: (indices, scores), best first."""
-        if k < 1:
-            raise ValueError(f"k must be positive, got {k}")
-        scores = self.score(images, audio if media.is_single(audio) else audio[:1], sample_rate)
-        top = torch.topk(scores, min(k, len(scores)))
-        return top.indices, top.values
-
     # ------------------------------------------------------------------------------ recommender
 
     def _music_weights_digest(self) -> str:
@@ -147,30 +140,16 @@ class ImageMusicInference:
         the music weights and ``clip_seconds``), so indexing again computes only new or changed
         files. ``on_error="skip"`` leaves out unreadable files with a warning instead of raising.
         """
-        from tqdm.auto import tqdm
-
         if isinstance(items, Catalog):
             return items
         if media.is_path(items) and str(items).endswith(".safetensors"):
             return Catalog.load(items)
-        paths, skipped = catalogue_items(items, "audio", on_error)
         cache = FeatureCache("imagemusic-music")
         cfg = {"weights": self._music_weights_digest(), "branch": self.hparams.music_branch,
                "seconds": self.preprocess["clip_seconds"]}
-        kept, vectors = [], []
-        for path in tqdm(paths, desc="indexing music", unit="clip", disable=len(paths) < 20):
-            try:
-                vectors.append(cache.tensor(path, cfg, lambda: self.music_vector(path), encoder="imagemusic"))
-                kept.append(path)
-            except InputError as err:
-                if on_error == "raise":
-                    raise
-                skipped.append((path, err.problem))
-        if skipped:
-            warnings.warn(f"left out {len(skipped)} unreadable catalogue files: "
-                          + "; ".join(f"{p}: {r}" for p, r in skipped[:5]))
-        if not kept:
-            raise InputError(str(items), "no readable audio file in the catalogue")
+        kept, vectors = encode_catalogue(
+            items, "audio", lambda path: cache.tensor(path, cfg, lambda: self.music_vector(path), encoder="imagemusic"),
+            on_error)
         vectors = torch.stack(vectors)
         name = self.pretrained_cfg.name or type(self).__name__
         return Catalog(kept, vectors.numpy(), self._va_of(vectors, "music").numpy(), model=name, va_source=name,

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import torch
@@ -21,11 +20,12 @@ from torch.nn.utils.rnn import pad_sequence
 
 from affectzoo import media
 from affectzoo.affect.similarity import affect_similarity
-from affectzoo.catalog import Catalog, Recommendation, catalogue_items
+from affectzoo.catalog import Catalog, Recommendation, encode_catalogue
 from affectzoo.errors import InputError
+from affectzoo.models.rank_by_score import RankByScore
 
 
-class ImageMusicVAInference:
+class ImageMusicVAInference(RankByScore):
     """V/A prediction, pair scores and recommendation (see the module docstring)."""
 
     def _item_features(self, side: str, item, sample_rate: int | None) -> dict[str, Tensor]:
@@ -85,40 +85,16 @@ class ImageMusicVAInference:
         count = max(len(image_va), len(music_va))
         return affect_similarity(image_va.expand(count, -1), music_va.expand(count, -1))
 
-    def rank(self, audio, images, k: int = 10, sample_rate: int | None = None) -> tuple[Tensor, Tensor]:
-        """The ``k`` images closest in V/A to one clip: (indices, scores), best first."""
-        if k < 1:
-            raise ValueError(f"k must be positive, got {k}")
-        scores = self.score(images, audio if media.is_single(audio) else audio[:1], sample_rate)
-        top = torch.topk(scores, min(k, len(scores)))
-        return top.indices, top.values
-
     def index(self, items, on_error: str = "raise") -> Catalog:
         """A music :class:`~affectzoo.catalog.Catalog` (embeddings and V/A: the clips' predicted V/A) of a
         folder, files, or a ``.csv``/``.tsv`` table with an ``audio_path`` column; a saved catalogue
         file or a Catalog is returned as it is. Unreadable files raise, or with ``on_error="skip"``
         are left out with a warning."""
-        from tqdm.auto import tqdm
-
         if isinstance(items, Catalog):
             return items
         if media.is_path(items) and str(items).endswith(".safetensors"):
             return Catalog.load(items)
-        paths, skipped = catalogue_items(items, "audio", on_error)
-        kept, va = [], []
-        for path in tqdm(paths, desc="indexing music", unit="clip", disable=len(paths) < 20):
-            try:
-                va.append(self._side_va("music", path)[0])
-                kept.append(path)
-            except InputError as err:
-                if on_error == "raise":
-                    raise
-                skipped.append((path, err.problem))
-        if skipped:
-            warnings.warn(f"left out {len(skipped)} unreadable catalogue files: "
-                          + "; ".join(f"{p}: {r}" for p, r in skipped[:5]))
-        if not kept:
-            raise InputError(str(items), "no readable audio file in the catalogue")
+        kept, va = encode_catalogue(items, "audio", lambda path: self._side_va("music", path)[0], on_error)
         name = self.pretrained_cfg.name or type(self).__name__
         values = torch.stack(va).numpy()
         return Catalog(kept, values, values, model=name, va_source=name, kind="music")
