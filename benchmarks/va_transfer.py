@@ -160,8 +160,9 @@ def train_ours(side: str, design: str, hold_out: tuple[str, ...], args) -> pd.Da
     import affectzoo
     from affectzoo.data.va_datamodule import SOURCES, OpenVADataModule
 
-    torch.manual_seed(0)
-    model = affectzoo.create_model("imagemusic_va", **model_args(side, design), hidden=args.hidden)
+    torch.manual_seed(args.seed)
+    model = affectzoo.create_model("imagemusic_va", **model_args(side, design), hidden=args.hidden,
+                                   **args.model_args)
     data = OpenVADataModule(root=args.root, modalities=(side,), hold_out=hold_out, augments=args.augments,
                             programs=args.programs, source_weights=args.source_weights)
     data.attach_model(model)
@@ -330,6 +331,9 @@ def main() -> None:
     parser.add_argument("--programs", default="none", choices=("none", "one", "all"))
     parser.add_argument("--epochs", type=int, default=150)
     parser.add_argument("--hidden", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="seed of our model's initialisation and sampling")
+    parser.add_argument("--model-args", type=json.loads, default={},
+                        help='more constructor arguments of our model, e.g. \'{"weight_decay": 0.1}\'')
     parser.add_argument("--markdown", type=Path, help="also write the tables as markdown")
     parser.add_argument("--render", action="store_true", help="only print the tables of the latest run's CSV rows")
     args = parser.parse_args()
