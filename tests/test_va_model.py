@@ -249,3 +249,13 @@ def test_a_runaway_rendering_is_stopped_and_reported(tmp_path, monkeypatch):
         midi_module.render_midi(tmp_path / "song.mid", program=48)
     monkeypatch.setattr(midi_module, "MAX_RENDER_BYTES", 1 << 30)
     assert midi_module.render_midi(tmp_path / "song.mid", program=48).stat().st_size > 10_000
+
+
+def test_zero_head_init_starts_every_prediction_at_the_origin():
+    model = affectzoo.create_model("imagemusic_va", **CHEAP, head_init="zero").eval()
+    features = torch.randn(5, model.heads["music"][-1].in_features)
+    assert torch.equal(model.heads["music"](features), torch.zeros(5, 2))
+    assert not torch.equal(affectzoo.create_model("imagemusic_va", **CHEAP).eval().heads["music"](features),
+                           torch.zeros(5, 2))
+    with pytest.raises(ValueError, match="head_init must be one of"):
+        affectzoo.create_model("imagemusic_va", **CHEAP, head_init="xavier")
