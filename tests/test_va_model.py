@@ -255,7 +255,8 @@ def test_zero_head_init_starts_every_prediction_at_the_origin():
     model = affectzoo.create_model("imagemusic_va", **CHEAP, head_init="zero").eval()
     features = torch.randn(5, model.heads["music"][-1].in_features)
     assert torch.equal(model.heads["music"](features), torch.zeros(5, 2))
-    assert not torch.equal(affectzoo.create_model("imagemusic_va", **CHEAP).eval().heads["music"](features),
+    random_start = affectzoo.create_model("imagemusic_va", **CHEAP, head_init="default").eval()
+    assert not torch.equal(random_start.heads["music"](features),
                            torch.zeros(5, 2))
     with pytest.raises(ValueError, match="head_init must be one of"):
         affectzoo.create_model("imagemusic_va", **CHEAP, head_init="xavier")
