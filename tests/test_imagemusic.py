@@ -231,6 +231,8 @@ def test_cli_recommend_and_va(tmp_path, capsys):
     assert all(-1 <= float(x) <= 1 for line in out[1:] for x in line.split()[:2])
     assert main(["va", str(tmp_path / "x.txt"), "--model", folder]) == 2
     assert "x.txt: neither an image" in capsys.readouterr().err
+    assert main(["va", clips[0], "--model", folder, "--music-precision", "bf16"]) == 2
+    assert "unexpected keyword argument 'music_precision'" in capsys.readouterr().err
 
 
 def write_imuse(root, n_images: int = 4, n_music: int = 20):

@@ -260,3 +260,13 @@ def test_zero_head_init_starts_every_prediction_at_the_origin():
                            torch.zeros(5, 2))
     with pytest.raises(ValueError, match="head_init must be one of"):
         affectzoo.create_model("imagemusic_va", **CHEAP, head_init="xavier")
+
+
+def test_va_command_takes_the_musicnn_precision(tiny_va_data, tmp_path, capsys):
+    from affectzoo.cli import main
+
+    _, music = tiny_va_data
+    folder = str(affectzoo.create_model("imagemusic_va", **CHEAP).save_pretrained(tmp_path / "model"))
+    clip = music["audio_path"].iloc[0]
+    assert main(["va", clip, "--model", folder, "--music-precision", "bf16"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[2:] == ["music", clip]

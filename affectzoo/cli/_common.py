@@ -23,14 +23,15 @@ def add_on_error_option(parser: argparse.ArgumentParser) -> None:
                         help="unreadable inputs: stop (raise, the default) or leave them out and report them (skip)")
 
 
-def load_for_task(name: str | None, task: str):
+def load_for_task(name: str | None, task: str, **options):
     """The model ``name`` (default: the task's family), after checking it offers ``task`` (a one-line
-    :class:`~affectzoo.tasks.TaskError` otherwise, before any weights are read)."""
+    :class:`~affectzoo.tasks.TaskError` otherwise, before any weights are read). ``options`` are
+    constructor arguments (e.g. ``music_precision``); ``load`` names one a model does not take."""
     from affectzoo._factory import default_model, load, require_task
 
     name = name or default_model(task)
     require_task(name, task)
-    return load(name)
+    return load(name, **options)
 
 
 def in_chunks(run: Callable[[list], Sequence], items: list, on_error: str, chunk: int = 64) -> tuple[list, list, list]:
