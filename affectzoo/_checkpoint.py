@@ -134,6 +134,6 @@ def export_lightning_checkpoint(ckpt_path, out_dir, name: str | None = None, all
             carried.pop(key, None)
         model.pretrained_cfg = PretrainedCfg.from_dict({**registered.to_dict(), **carried})
     built = model.default_preprocess()
-    if built:  # what the model's own encoders read: a cfg recorded from another build cannot override it
-        model.pretrained_cfg = PretrainedCfg.from_dict({**model.pretrained_cfg.to_dict(), "preprocess": built})
+    if built:  # what the exported model's own encoders read, never another build's cfg
+        model.pretrained_cfg = model.pretrained_cfg.replace(preprocess=built)
     return _folder.save_pretrained(model, out_dir, **{k: v for k, v in cfg_updates.items() if v})

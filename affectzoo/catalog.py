@@ -212,27 +212,22 @@ def catalogue_items(source, kind: str, on_error: str = "raise") -> tuple[list[st
 def encode_catalogue(source, kind: str, encode, on_error: str = "raise") -> tuple[list[str], list]:
     """(files, values) of a catalogue source (:func:`catalogue_items`) with ``encode(path)`` of each
     readable file, with a progress bar on long catalogues. A file that fails with an InputError
-    raises, or with ``on_error="skip"`` is left out and named in one warning; a catalogue with no
-    readable file raises."""
+    raises, or with ``on_error="skip"`` is left out (:func:`~affectzoo.data.batch.load_each`) and
+    named in one warning; a catalogue with no readable file raises."""
     import warnings
 
     from tqdm.auto import tqdm
 
+    from affectzoo.data.batch import load_each
+
     paths, skipped = catalogue_items(source, kind, on_error)
-    kept, values = [], []
-    for path in tqdm(paths, desc=f"indexing {'music' if kind == 'audio' else kind}", unit="item",
-                     disable=len(paths) < 20):
-        try:
-            values.append(encode(path))
-            kept.append(path)
-        except InputError as err:
-            if on_error == "raise":
-                raise
-            skipped.append((path, err.problem))
+    progress = tqdm(paths, desc=f"indexing {'music' if kind == 'audio' else kind}", unit="item",
+                    disable=len(paths) < 20)
+    result = load_each(progress, lambda path: encode(str(path)), on_error)
+    skipped += [(str(path), reason) for path, reason in result.skipped]
     if skipped:
         warnings.warn(f"left out {len(skipped)} unreadable catalogue files: "
                       + "; ".join(f"{p}: {r}" for p, r in skipped[:5]))
-    if not kept:
+    if not result.items:
         raise InputError(str(source), f"no readable {kind} file in the catalogue")
-    return kept, values
-
+    return [str(path) for path, _ in result.items], [value for _, value in result.items]

@@ -147,7 +147,11 @@ class _FrontEndBranch(nn.Module):
         self.pad = pad
         self.conv = nn.Conv2d(1, filters, kernel)
         self.bn = _bn(filters, 2)
-        self.wide = kernel[1] > 1
+
+    @property
+    def wide(self) -> bool:
+        """A kernel wider than one frequency band (the timbral branches)."""
+        return self.conv.kernel_size[1] > 1
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # [B, 1, T, F] -> [B, filters, T]
         time_before, time_after, freq_before, freq_after = self.pad
@@ -171,7 +175,7 @@ class _FrontEndBranch(nn.Module):
 IM2COL_CHUNK = 1 << 24
 
 
-def single_channel_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+def single_channel_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     """``F.conv2d(x, weight, bias)`` for one input channel as one matrix product, channels last.
 
     musicnn's front-end convolutions read a single channel with large kernels (7x38, 7x67, 128x1,
@@ -188,8 +192,7 @@ def single_channel_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
     parts = []
     for start in range(0, x.shape[0], step):
         windows = x[start:start + step, 0].unfold(1, kh, 1).unfold(2, kw, 1).reshape(-1, kh * kw)
-        out = windows @ matrix if bias is None else torch.addmm(bias, windows, matrix)
-        parts.append(out.view(-1, out_h, out_w, filters))
+        parts.append(torch.addmm(bias, windows, matrix).view(-1, out_h, out_w, filters))
     return torch.cat(parts)
 
 
