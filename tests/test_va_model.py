@@ -270,3 +270,59 @@ def test_va_command_takes_the_musicnn_precision(tiny_va_data, tmp_path, capsys):
     clip = music["audio_path"].iloc[0]
     assert main(["va", clip, "--model", folder, "--music-precision", "bf16"]) == 0
     assert capsys.readouterr().out.splitlines()[1].split()[2:] == ["music", clip]
+
+
+def test_spearman_columns_match_scipy_with_ties():
+    from scipy.stats import spearmanr
+
+    from affectzoo.models.imagemusic.tag_vote import spearman_columns
+
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 4, (40, 3), generator=generator).double()  # many ties
+    y = torch.sign(torch.randn(40, generator=generator))  # binary labels, as EMOPIA's
+    expected = [spearmanr(x[:, j], y).statistic for j in range(3)]
+    assert torch.allclose(spearman_columns(x, y), torch.tensor(expected, dtype=torch.float64), atol=1e-9)
+    assert spearman_columns(torch.ones(5, 1), torch.arange(5.0)).item() == 0, "a constant column has no order"
+
+
+def test_tag_vote_reads_the_tags_that_order_every_source():
+    from affectzoo.models.imagemusic.tag_vote import choose_vote
+
+    generator = torch.Generator().manual_seed(1)
+    sources = torch.arange(90) % 3
+    arousal = torch.randn(90, generator=generator)
+    tags = torch.randn(90, 6, generator=generator)
+    tags[:, 4] = arousal + 0.3 * torch.randn(90, generator=generator)  # orders every source
+    tags[:, 1] = -arousal + 0.3 * torch.randn(90, generator=generator)  # against arousal everywhere
+    tags[sources == 0, 2] = 3 * arousal[sources == 0]  # orders one source only
+    weights, k, inner = choose_vote(tags, arousal, sources, max_tags=3)
+    assert k == 1 and set(inner) == {1, 2, 3} and inner[1] > 0.8
+    assert weights.tolist() == [0, -1, 0, 0, 1, 0]
+    single, k_single, _ = choose_vote(tags, arousal, torch.zeros(90, dtype=torch.long), max_tags=2)
+    assert k_single == 1 and single[4] == 1
+    with pytest.raises(ValueError, match="max_tags"):
+        choose_vote(tags, arousal, sources, max_tags=4)
+
+
+def test_music_arousal_vote_is_fitted_saved_and_named(tmp_path):
+    model = affectzoo.create_model("imagemusic_va", image_encoders=(), music_encoders=("MTT_musicnn",),
+                                   music_arousal="tag-vote", vote_max_tags=2).eval()
+    positions = dict((name, position) for position, name in model._tag_positions())
+    assert len(positions) == 50 and positions["MTT_musicnn:fast"] == 200 + 8
+    vector = torch.randn(60, 500)
+    arousal = torch.randn(60)
+    vector[:, positions["MTT_musicnn:fast"]] = arousal
+    vector[:, positions["MTT_musicnn:quiet"]] = -arousal
+    model.standardize["music"].fit(vector)
+    model._fit_vote({"vector": vector, "arousal": arousal, "source": torch.arange(60) % 2})
+    assert model.vote_tags() == {"for": ["MTT_musicnn:fast"], "against": ["MTT_musicnn:quiet"]}
+    predicted = model.va_of("music", vector)[:, 1]
+    assert torch.equal(predicted.argsort(), arousal.argsort()), "arousal follows the vote"
+    assert predicted.abs().max() < 1
+    loaded = affectzoo.load(str(model.save_pretrained(tmp_path / "voted"))).eval()
+    assert loaded.vote_tags() == model.vote_tags()
+    assert torch.allclose(loaded.va_of("music", vector), model.va_of("music", vector))
+    with pytest.raises(ValueError, match="needs a musicnn tagger"):
+        affectzoo.create_model("imagemusic_va", **CHEAP, music_arousal="tag-vote")
+    with pytest.raises(ValueError, match="music_arousal must be one of"):
+        affectzoo.create_model("imagemusic_va", **CHEAP, music_arousal="vote")

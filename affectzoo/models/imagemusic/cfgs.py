@@ -52,7 +52,8 @@ def imagemusic_lite0(**kwargs) -> ImageMusic:
              "model_args": {"image_encoders": ["tf_efficientnet_lite2", "colour-statistics"],
                             "image_views": ["center", "flip", "full", "full_flip"],
                             "music_encoders": ["MTT_musicnn", "audio-statistics"],
-                            "clip_seconds": 30.0, "music_patches": 3, "head_init": "zero"}},
+                            "clip_seconds": 30.0, "music_patches": 3, "head_init": "zero",
+                            "music_arousal": "tag-vote", "vote_max_tags": 1}},
 })
 def imagemusic_va(**kwargs) -> ImageMusicVA:
     """ImageMusic's open-data V/A model (each modality's own V/A head; see ``va_model``)."""

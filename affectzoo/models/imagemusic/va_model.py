@@ -15,7 +15,11 @@ either modality, pairs or not:
   ``music_precision``), and loudness / spectral statistics, concatenated;
 * each side standardised (statistics of the training features, fitted at the start of training
   and saved with the weights), then a head: ``hidden`` = 0 is linear, else Linear -> GELU ->
-  dropout -> Linear; tanh, so V/A lie in [-1, 1].
+  dropout -> Linear; tanh, so V/A lie in [-1, 1];
+* ``music_arousal="tag-vote"``: music arousal is read from a vote of a few of the musicnn taggers'
+  own tags instead of the head (:mod:`~affectzoo.models.imagemusic.tag_vote`; the tags are chosen
+  on the training sources when training starts, up to ``vote_max_tags`` each way), because the
+  fitted head ranks unseen collections of real recordings worse than the tags do.
 
 Training (:mod:`affectzoo.losses.va`): MSE plus a within-source ranking loss (``rank_weight``) on
 continuous ratings, the ranking loss on Emotify's GEMS proxy, a sign loss on EMOPIA's quadrants; batches are source-balanced by the
@@ -32,6 +36,7 @@ the continuous and proxy items, ``val/<side>_<axis>_sign_acc`` over the binary o
 from __future__ import annotations
 
 import torch
+from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 from torchmetrics import MeanMetric
 
@@ -42,6 +47,7 @@ from affectzoo.errors import InputError
 from affectzoo.losses.va import LABEL_TYPES, va_losses
 from affectzoo.metrics import SRCC
 from affectzoo.models.base import ZooModule
+from affectzoo.models.imagemusic.tag_vote import TagVote
 from affectzoo.models.imagemusic.va_inference import ImageMusicVAInference
 
 SIDES = ("image", "music")
@@ -67,6 +73,7 @@ class Standardizer(nn.Module):
 
 
 HEAD_INITS = ("default", "zero")
+MUSIC_AROUSAL = ("head", "tag-vote")
 
 
 def head(dim: int, hidden: int, dropout: float, init: str = "default") -> nn.Module:
@@ -97,7 +104,7 @@ class ImageMusicVA(ImageMusicVAInference, ZooModule):
                  music_patches: int | None = None, music_precision: str = "fp32", min_crop_patches: int = 3,
                  hidden: int = 0, dropout: float = 0.5,
                  lr: float = 1e-4, weight_decay: float = 1e-2, proxy_mse: float = 0.25, rank_weight: float = 1.0,
-                 head_init: str = "default") -> None:
+                 head_init: str = "default", music_arousal: str = "head", vote_max_tags: int = 8) -> None:
         super().__init__()
         self.save_hyperparameters()
         for name in image_encoders:
@@ -114,6 +121,7 @@ class ImageMusicVA(ImageMusicVAInference, ZooModule):
         dims = {side: sum(self._width(encoder) for encoder in self._encoders(side).values()) for side in SIDES}
         self.standardize = nn.ModuleDict({side: Standardizer(dims[side]) for side in SIDES if dims[side]})
         self.heads = nn.ModuleDict({side: head(dims[side], hidden, dropout, head_init) for side in SIDES if dims[side]})
+        self.music_vote = self._tag_vote(music_arousal, dims["music"], vote_max_tags)
         self.val_srcc = nn.ModuleDict({f"{s}_{a}": SRCC() for s in SIDES for a in AXES})
         self.val_sign = nn.ModuleDict({f"{s}_{a}": MeanMetric() for s in SIDES for a in AXES})
         self.val_loss = nn.ModuleDict({side: MeanMetric() for side in SIDES})
@@ -127,6 +135,34 @@ class ImageMusicVA(ImageMusicVAInference, ZooModule):
     def _width(encoder) -> int:
         """Width of an encoder's contribution: musicnn patches pooled by mean and std, else its features."""
         return 2 * MUSICNN_FEATURES if isinstance(encoder, Musicnn) else encoder.num_features
+
+    def _tag_vote(self, mode: str, dim: int, max_tags: int) -> TagVote | None:
+        """The music arousal vote when ``mode`` asks for it; its candidates are the musicnn tags' means."""
+        if mode not in MUSIC_AROUSAL:
+            raise ValueError(f"music_arousal must be one of {MUSIC_AROUSAL}, got {mode!r}")
+        if mode == "head":
+            return None
+        candidates = [position for position, _ in self._tag_positions()]
+        if not candidates:
+            raise ValueError("music_arousal='tag-vote' needs a musicnn tagger among music_encoders")
+        return TagVote(dim, candidates, max_tags)
+
+    def _tag_positions(self) -> list[tuple[int, str]]:
+        """(position in the music vector, ``encoder:tag``) of every musicnn tag's mean over patches."""
+        out, offset = [], 0
+        for name, encoder in self.music_encoders.items():
+            if isinstance(encoder, Musicnn):
+                out += [(offset + encoder.embedding_dim + i, f"{name}:{tag}") for i, tag in enumerate(encoder.tags)]
+            offset += self._width(encoder)
+        return out
+
+    def vote_tags(self) -> dict[str, list[str]]:
+        """The tags the fitted music arousal vote reads, ``{"for": [...], "against": [...]}`` (empty without a vote)."""
+        if self.music_vote is None or not bool(self.music_vote.fitted):
+            return {"for": [], "against": []}
+        names = dict(self._tag_positions())
+        positive, negative = self.music_vote.chosen()
+        return {"for": [names[p] for p in positive], "against": [names[p] for p in negative]}
 
     def frozen_encoders(self) -> dict:
         """The DataModule reads each encoder's cached features (``open-va`` feeds them all)."""
@@ -175,24 +211,41 @@ class ImageMusicVA(ImageMusicVAInference, ZooModule):
 
     def va_of(self, side: str, vector: Tensor) -> Tensor:
         """V/A ``[B, 2]`` in [-1, 1] from a side's concatenated features."""
-        return torch.tanh(self.heads[side](self.standardize[side](vector)))
+        standardized = self.standardize[side](vector)
+        out = self.heads[side](standardized)
+        if side == "music" and self.music_vote is not None:
+            out = torch.stack([out[:, 0], self.music_vote(standardized)], dim=-1)
+        return torch.tanh(out)
 
     # ------------------------------------------------------------------------------ training
 
     def on_fit_start(self) -> None:
         super().on_fit_start()
         pending = [side for side in self.standardize if not bool(self.standardize[side].fitted)]
-        if not pending:
+        vote_pending = self.music_vote is not None and not bool(self.music_vote.fitted)
+        if not pending and not vote_pending:
             return
-        collected = {side: [] for side in pending}
+        collected = {side: {"vector": [], "arousal": [], "source": []} for side in SIDES}
         with torch.no_grad():
             for batch in self.trainer.datamodule.statistics_batches():
-                for side in pending:
-                    if side in batch:
-                        collected[side].append(self.side_vector(side, batch[side]["features"]))
-        for side, parts in collected.items():
-            if parts:
-                self.standardize[side].fit(torch.cat(parts))
+                for side, part in batch.items():
+                    if side in collected:
+                        collected[side]["vector"].append(self.side_vector(side, part["features"]))
+                        collected[side]["arousal"].append(part["arousal"].float())
+                        collected[side]["source"].append(part["source"])
+        for side in pending:
+            if collected[side]["vector"]:
+                self.standardize[side].fit(torch.cat(collected[side]["vector"]))
+        if vote_pending:
+            self._fit_vote({key: torch.cat(values) for key, values in collected["music"].items()})
+
+    def _fit_vote(self, music: dict) -> None:
+        """Choose the arousal vote's tags on the training rows (standardised as the head sees them)."""
+        with torch.no_grad():
+            fitted = self.music_vote.fit(self.standardize["music"](music["vector"]), music["arousal"].to(self.device),
+                                         music["source"].to(self.device))
+        tags = self.vote_tags()
+        rank_zero_info(f"music arousal vote: k={fitted['k']}, for {tags['for']}, against {tags['against']}")
 
     def _side_loss(self, side: str, part: dict, crop: bool) -> tuple[Tensor, dict]:
         pred = self.va_of(side, self.side_vector(side, part["features"], crop))
@@ -263,7 +316,8 @@ class ImageMusicVA(ImageMusicVAInference, ZooModule):
                 for side in SIDES if side in batch and side in self.heads}
 
     def configure_optimizers(self):
-        return torch.optim.AdamW(self.heads.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
+        trained = list(self.heads.parameters()) + (list(self.music_vote.parameters()) if self.music_vote is not None else [])
+        return torch.optim.AdamW(trained, lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)
 
     def example_batch(self, batch_size: int = 2) -> dict:
         """Random encoder features and labels of every kind, for both sides."""
