@@ -76,7 +76,9 @@ def model_args(side: str, design: str) -> dict:
     """Constructor arguments of ``imagemusic_va`` for a design (the other side left empty)."""
     names = encoder_names(design)
     if side == "music":
-        return {"music_encoders": names, "image_encoders": (), "music_patches": patch_budget(design)}
+        # arousal from the head unless --model-args asks for the tag vote (which needs a musicnn tagger)
+        return {"music_encoders": names, "image_encoders": (), "music_patches": patch_budget(design),
+                "music_arousal": "head"}
     views = ("center",) if "-center" in design else ("center", "flip", "full", "full_flip")
     return {"image_encoders": names, "music_encoders": (), "image_views": views}
 
@@ -161,8 +163,8 @@ def train_ours(side: str, design: str, hold_out: tuple[str, ...], args) -> pd.Da
     from affectzoo.data.va_datamodule import SOURCES, OpenVADataModule
 
     torch.manual_seed(args.seed)
-    model = affectzoo.create_model("imagemusic_va", **model_args(side, design), hidden=args.hidden,
-                                   **args.model_args)
+    model = affectzoo.create_model("imagemusic_va", **{**model_args(side, design), "hidden": args.hidden,
+                                                       **args.model_args})
     data = OpenVADataModule(root=args.root, modalities=(side,), hold_out=hold_out, augments=args.augments,
                             programs=args.programs, source_weights=args.source_weights)
     data.attach_model(model)

@@ -16,7 +16,8 @@ from affectzoo.data.augment import augment_waveform, augmentation_settings
 from affectzoo.errors import InputError
 from affectzoo.losses.va import LABEL_TYPES, ranking_loss, va_losses
 
-CHEAP = {"image_encoders": ("colour-statistics",), "music_encoders": ("audio-statistics",), "hidden": 0}
+CHEAP = {"image_encoders": ("colour-statistics",), "music_encoders": ("audio-statistics",), "hidden": 0,
+         "music_arousal": "head"}
 
 
 @pytest.fixture(autouse=True)
@@ -215,7 +216,8 @@ def test_inference_api_scores_and_recommends_by_va(tmp_path):
     by_hand = sorted(zip(clips, model.score(images["image_path"][0], clips).tolist()), key=lambda x: -x[1])
     assert [r.item for r in found] == [p for p, _ in by_hand]
     assert np.allclose([r.score for r in found], [s for _, s in by_hand], atol=1e-5)
-    no_image = affectzoo.create_model("imagemusic_va", image_encoders=(), music_encoders=("audio-statistics",))
+    no_image = affectzoo.create_model("imagemusic_va", image_encoders=(), music_encoders=("audio-statistics",),
+                                      music_arousal="head")
     with pytest.raises(InputError, match="no image head"):
         no_image.predict_va(images=images["image_path"][0])
 
@@ -323,6 +325,6 @@ def test_music_arousal_vote_is_fitted_saved_and_named(tmp_path):
     assert loaded.vote_tags() == model.vote_tags()
     assert torch.allclose(loaded.va_of("music", vector), model.va_of("music", vector))
     with pytest.raises(ValueError, match="needs a musicnn tagger"):
-        affectzoo.create_model("imagemusic_va", **CHEAP, music_arousal="tag-vote")
+        affectzoo.create_model("imagemusic_va", **{**CHEAP, "music_arousal": "tag-vote"})
     with pytest.raises(ValueError, match="music_arousal must be one of"):
-        affectzoo.create_model("imagemusic_va", **CHEAP, music_arousal="vote")
+        affectzoo.create_model("imagemusic_va", **{**CHEAP, "music_arousal": "vote"})

@@ -140,11 +140,12 @@ class ImageMusicVA(ImageMusicVAInference, ZooModule):
         """The music arousal vote when ``mode`` asks for it; its candidates are the musicnn tags' means."""
         if mode not in MUSIC_AROUSAL:
             raise ValueError(f"music_arousal must be one of {MUSIC_AROUSAL}, got {mode!r}")
-        if mode == "head":
+        if mode == "head" or not dim:  # no music side: nothing to vote on
             return None
         candidates = [position for position, _ in self._tag_positions()]
         if not candidates:
-            raise ValueError("music_arousal='tag-vote' needs a musicnn tagger among music_encoders")
+            raise ValueError("music_arousal='tag-vote' needs a musicnn tagger among music_encoders "
+                             "(pass music_arousal='head' to read arousal from the head)")
         return TagVote(dim, candidates, max_tags)
 
     def _tag_positions(self) -> list[tuple[int, str]]:
