@@ -68,9 +68,13 @@ class Int8Rows:
     def __len__(self) -> int:
         return len(self.codes)
 
+    def dequantised(self, rows, dtype=np.float32) -> np.ndarray:
+        """``codes[rows] * scale[rows]`` in ``dtype``."""
+        return self.codes[rows].astype(dtype) * np.asarray(self.scale[rows], dtype=dtype)[..., None]
+
     def __getitem__(self, key) -> np.ndarray:
         rows = key[0] if isinstance(key, tuple) else key
-        values = self.codes[rows].astype(np.float32) * np.asarray(self.scale[rows], dtype=np.float32)[..., None]
+        values = self.dequantised(rows)
         return values[(slice(None),) * (values.ndim - 1) + key[1:]] if isinstance(key, tuple) else values
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
@@ -399,7 +403,7 @@ def _minus_two_dots(rows, start: int, stop: int, minus_two_q: np.ndarray, out: n
 def _rows_float64(rows, index: np.ndarray) -> np.ndarray:
     """``rows[index]`` in float64 (int8 rows dequantised in float64)."""
     if isinstance(rows, Int8Rows):
-        return rows.codes[index].astype(np.float64) * np.asarray(rows.scale[index], dtype=np.float64)[:, None]
+        return rows.dequantised(index, np.float64)
     return np.asarray(rows[index], dtype=np.float64)
 
 

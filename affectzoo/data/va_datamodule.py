@@ -141,7 +141,10 @@ class OpenVADataModule(ZooDataModule):
     def predict_dataloader(self):
         return self._eval_loaders("test")
 
-    def statistics_batches(self):
-        """Every training row once, in order, as ``{side: part}`` batches (for fitting standardisation)."""
+    def statistics_batches(self, sides=None):
+        """Every training row of ``sides`` (default: all) once, in order, as ``{side: part}`` batches
+        (for fitting what a model fits once on its training features)."""
         for side, dataset in self.datasets["train"].items():
+            if sides is not None and side not in sides:
+                continue
             yield from DataLoader(dataset, batch_size=256, shuffle=False, collate_fn=_wrapped(side))

@@ -66,18 +66,18 @@ def choose_vote(candidates: Tensor, arousal: Tensor, sources: Tensor, max_tags: 
     candidates, arousal = candidates.double(), arousal.double()
     codes = sources.unique().tolist()
     per_source = {code: spearman_columns(candidates[sources == code], arousal[sources == code]) for code in codes}
+    ranking = torch.stack(list(per_source.values())).mean(0)
     if len(codes) < 2:
-        return vote_weights(torch.stack(list(per_source.values())).mean(0), 1), 1, {}
+        return vote_weights(ranking, 1), 1, {}
+    # each source's tags ranked on the other sources alone (the same for every k)
+    ranked_without = {code: torch.stack([per_source[o] for o in codes if o != code]).mean(0) for code in codes}
     inner = {}
     for k in range(1, max_tags + 1):
-        scores = []
-        for code in codes:
-            others = torch.stack([per_source[other] for other in codes if other != code]).mean(0)
-            rows = sources == code
-            scores.append(_spearman(candidates[rows] @ vote_weights(others, k), arousal[rows]))
+        scores = [_spearman(candidates[sources == code] @ vote_weights(ranked_without[code], k),
+                            arousal[sources == code]) for code in codes]
         inner[k] = sum(scores) / len(scores)
     best = max(inner, key=lambda k: (inner[k], -k))
-    return vote_weights(torch.stack(list(per_source.values())).mean(0), best), best, inner
+    return vote_weights(ranking, best), best, inner
 
 
 class TagVote(nn.Module):
@@ -98,8 +98,7 @@ class TagVote(nn.Module):
 
     def fit(self, standardized: Tensor, arousal: Tensor, sources: Tensor) -> dict:
         """Choose the tags on training rows; returns the inner scores per ``k``."""
-        weights, k, inner = choose_vote(standardized[:, self.candidates].float(), arousal.float(), sources,
-                                        self.max_tags)
+        weights, k, inner = choose_vote(standardized[:, self.candidates], arousal, sources, self.max_tags)
         self.weights.zero_()
         self.weights[self.candidates] = weights.to(self.weights)
         self.fitted.fill_(True)

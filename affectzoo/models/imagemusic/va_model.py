@@ -226,14 +226,14 @@ class ImageMusicVA(ImageMusicVAInference, ZooModule):
         vote_pending = self.music_vote is not None and not bool(self.music_vote.fitted)
         if not pending and not vote_pending:
             return
-        collected = {side: {"vector": [], "arousal": [], "source": []} for side in SIDES}
+        wanted = set(pending) | ({"music"} if vote_pending else set())
+        collected = {side: {"vector": [], "arousal": [], "source": []} for side in wanted}
         with torch.no_grad():
-            for batch in self.trainer.datamodule.statistics_batches():
+            for batch in self.trainer.datamodule.statistics_batches(wanted):
                 for side, part in batch.items():
-                    if side in collected:
-                        collected[side]["vector"].append(self.side_vector(side, part["features"]))
-                        collected[side]["arousal"].append(part["arousal"].float())
-                        collected[side]["source"].append(part["source"])
+                    collected[side]["vector"].append(self.side_vector(side, part["features"]))
+                    collected[side]["arousal"].append(part["arousal"].float())
+                    collected[side]["source"].append(part["source"])
         for side in pending:
             if collected[side]["vector"]:
                 self.standardize[side].fit(torch.cat(collected[side]["vector"]))
