@@ -65,3 +65,42 @@ def test_mozart_networks_have_the_paper_shapes():
     scaled = scaler(codes)
     assert scaled.min() == -1 and scaled.max() == 1
     assert ProjectionHead()(scaled, torch.zeros(6, 2)).shape == (6, 128)
+
+
+def test_haydn_ranks_paintings_by_eq_7_on_the_va_plane(tmp_path):
+    import numpy as np
+    import soundfile as sf
+    from PIL import Image
+
+    import affectzoo
+    from affectzoo.models.mozart.haydn import Haydn
+
+    torch.manual_seed(0)
+    predictor = affectzoo.create_model("imagemusic_va", image_encoders=("colour-statistics",),
+                                       music_encoders=("audio-statistics",), music_arousal="head").eval()
+    for side in predictor.standardize.values():
+        side.fitted.fill_(True)
+    for k in range(6):
+        Image.new("RGB", (32, 32), (40 * k, 200 - 30 * k, 60)).save(tmp_path / f"p{k}.png")
+    t = np.arange(16000) / 16000
+    clips = []
+    for k, level in enumerate((0.05, 0.3, 0.6)):
+        sf.write(tmp_path / f"c{k}.wav", (level * np.sin(2 * np.pi * (200 + 150 * k) * t)).astype(np.float32), 16000)
+        clips.append(str(tmp_path / f"c{k}.wav"))
+    engine = Haydn(predictor)
+    catalogue = engine.index(str(tmp_path))
+    assert catalogue.kind == "image" and len(catalogue) == 6
+    saved = catalogue.save(tmp_path / "cat.safetensors")
+    ratings = {clips[0]: 5, clips[1]: 1, clips[2]: 3}
+    found = engine.recommend(ratings, str(saved), k=6)
+    music_va = predictor.predict_va(audio=clips)["music"].numpy().astype(np.float64)
+    w = np.array([5, 1, 3]) / 9
+    by_hand = {item: float(w @ np.linalg.norm(music_va - va.astype(np.float64), axis=1))
+               for item, va in zip(catalogue.ids, catalogue.va)}
+    assert [r.item for r in found] == sorted(by_hand, key=by_hand.get)
+    assert np.allclose([r.score for r in found], sorted(by_hand.values()), atol=1e-6)
+    csv = tmp_path / "ratings.csv"
+    csv.write_text("audio_path,rating\n" + "".join(f"c{k}.wav,{r}\n" for k, r in enumerate((5, 1, 3))))
+    assert engine.recommend(csv, catalogue, k=2) == found[:2]
+    with pytest.raises(ValueError, match="no ratings"):
+        engine.recommend({}, catalogue)

@@ -26,3 +26,40 @@ def rating_weights(ratings, attention_checks=None) -> np.ndarray:
     if r.sum() <= 0:
         raise ValueError("no rated item is left once attention checks are excluded")
     return r / r.sum()
+
+
+def read_ratings(source) -> tuple[list[str], np.ndarray]:
+    """(clip paths, ratings) of a user's music ratings: a ``{path: rating}`` mapping, ``(path, rating)``
+    pairs, or a ``.csv``/``.tsv`` file with ``audio_path`` and ``rating`` columns (paths relative to
+    the file's folder)."""
+    from pathlib import Path
+
+    from affectzoo.errors import InputError
+
+    if isinstance(source, dict):
+        pairs = list(source.items())
+    elif isinstance(source, (str, Path)):
+        from affectzoo.data.readers._common import read_table
+
+        path = Path(source).expanduser()
+        table = read_table(path, ("audio_path", "rating"), sep="\t" if path.suffix.lower() == ".tsv" else ",")
+        try:
+            pairs = [(str(path.parent / clip), float(rating)) for clip, rating in zip(table["audio_path"], table["rating"])]
+        except ValueError as err:
+            raise InputError(path, f"a rating is not a number ({err})") from None
+    else:
+        pairs = list(source)
+    if not pairs:
+        raise ValueError("no ratings given: rate at least one clip")
+    return [str(clip) for clip, _ in pairs], np.asarray([float(r) for _, r in pairs], dtype=np.float64)
+
+
+def recommend_by_ratings(music_codes, ratings, catalogue, k: int = 10, attention_checks=None) -> list:
+    """Algorithm 2: the ``k`` catalogue items nearest (eq. 7) to the rated clips' codes ``[M, D]``
+    weighted by their ratings (eq. 8), as :class:`~affectzoo.catalog.Recommendation` ``(id,
+    distance)``, nearest first."""
+    from affectzoo.catalog import Recommendation
+
+    weights = rating_weights(ratings, attention_checks)
+    index, distances = catalogue.nearest_weighted(np.asarray(music_codes, dtype=np.float64), weights, k)
+    return [Recommendation(catalogue.ids[i], float(d)) for i, d in zip(index.tolist(), distances.tolist())]

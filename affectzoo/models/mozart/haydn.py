@@ -1,0 +1,55 @@
+"""Haydn (Yilma & Leiva, RecSys 2025): paintings recommended by valence/arousal alone.
+
+Haydn has nothing of its own to train: every item is placed on the V/A plane by the zoo's V/A
+predictor (the ``va-predictor`` task; default ``imagemusic``), and paintings are ranked by eq. 7
+on that plane, the rated clips weighted by their ratings (eq. 8). It is the affect-only baseline
+Mozart adds content codes to.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from affectzoo.catalog import Catalog, Recommendation, encode_catalogue
+from affectzoo.models.mozart.ranking import read_ratings, recommend_by_ratings
+
+
+class Haydn:
+    """Eq. 7 on the V/A plane of ``predictor`` (any model with ``predict_va``; default: the zoo's
+    V/A predictor, loaded on first use)."""
+
+    def __init__(self, predictor=None) -> None:
+        self._predictor = predictor
+
+    @property
+    def predictor(self):
+        if self._predictor is None:
+            from affectzoo._factory import default_model, load
+
+            self._predictor = load(default_model("va-predictor"))
+        return self._predictor
+
+    def _name(self) -> str:
+        cfg = getattr(self.predictor, "pretrained_cfg", None)
+        return (cfg.name if cfg is not None else "") or type(self.predictor).__name__
+
+    def index(self, items, on_error: str = "raise") -> Catalog:
+        """An image :class:`~affectzoo.catalog.Catalog` of paintings (folder, files or a table with an
+        ``image_path`` column) whose embeddings and V/A are the predicted V/A; a Catalog or its
+        saved file is returned as it is."""
+        if isinstance(items, Catalog):
+            return items
+        if isinstance(items, str) and items.endswith(".safetensors"):
+            return Catalog.load(items)
+        kept, va = encode_catalogue(items, "image", lambda path: self.predictor.predict_va(images=path)["image"][0],
+                                    on_error)
+        values = torch.stack(va).numpy()
+        return Catalog(kept, values, values, model=f"haydn ({self._name()})", va_source=self._name(), kind="image")
+
+    def recommend(self, ratings, catalogue, k: int = 10, attention_checks=None) -> list[Recommendation]:
+        """The ``k`` paintings nearest (eq. 7) to the rated clips' V/A: ``(painting id, distance)``,
+        nearest first. ``ratings``: ``{clip path: rating 1-5}``, pairs, or a CSV (see
+        :func:`~affectzoo.models.mozart.ranking.read_ratings`)."""
+        clips, values = read_ratings(ratings)
+        music_va = self.predictor.predict_va(audio=clips)["music"].numpy()
+        return recommend_by_ratings(music_va, values, self.index(catalogue), k, attention_checks)
