@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import Tensor
-from torch.nn.utils.rnn import pad_sequence
 
 from affectzoo import media
 from affectzoo.affect.similarity import affect_similarity
@@ -28,38 +27,13 @@ from affectzoo.models.rank_by_score import RankByScore
 class ImageMusicVAInference(RankByScore):
     """V/A prediction, pair scores and recommendation (see the module docstring)."""
 
-    def _item_features(self, side: str, item, sample_rate: int | None) -> dict[str, Tensor]:
-        """Every encoder's features of one item of ``side``; a file is decoded at most once per preprocessing."""
-        decoded: dict[str, Tensor] = {}
-
-        def prepare(encoder):
-            key = encoder.decoding_key()
-            if key not in decoded:
-                decoded[key] = encoder.prepare(item, sample_rate)
-            return decoded[key]
-
-        features = {}
-        for name, encoder in self._encoders(side).items():
-            if media.is_path(item):
-                features[name] = encoder.cached(str(item), prepared=lambda encoder=encoder: prepare(encoder))
-            else:
-                with torch.no_grad():
-                    features[name] = encoder.encode_batch(prepare(encoder).to(self.device)[None])[0].cpu()
-        return features
-
     def _side_va(self, side: str, items, sample_rate: int | None = None, batch_size: int = 64) -> Tensor:
         """V/A ``[N, 2]`` of the items of one side (files, folders, arrays)."""
         if side not in self.heads:
             raise InputError(side, f"this model has no {side} head (it was built without {side} encoders)")
-        collected = media.collect(items, "image" if side == "image" else "audio")
-        if not collected.items:
-            raise InputError(side, "no input given")
-        out = []
         with self._inference():
-            for start in range(0, len(collected.items), batch_size):
-                chunk = [self._item_features(side, item, sample_rate) for item in collected.items[start:start + batch_size]]
-                out.append(self.va_of(side, self.side_vector(side, _stack(chunk))).float().cpu())
-        return torch.cat(out)
+            return torch.cat([self.va_of(side, vectors).float().cpu()
+                              for vectors in self.side_vectors(side, items, sample_rate, batch_size)])
 
     def predict_va(self, images=None, audio=None, sample_rate: int | None = None) -> dict[str, Tensor]:
         """Valence and arousal in [-1, 1]: ``{"image": [N, 2], "music": [M, 2]}`` (each side only when given).
@@ -113,15 +87,3 @@ class ImageMusicVAInference(RankByScore):
         found = catalogue.top(image_va.numpy().astype(np.float32), k, metric="l2", space="va")
         return [Recommendation(item, 1.0 - distance / 2.0) for item, distance in found]
 
-
-def _stack(items: list[dict[str, Tensor]]) -> dict[str, Tensor]:
-    """Features of several items as a batch: equal shapes stacked, musicnn patches padded with ``<name>_lengths``."""
-    batch = {}
-    for name in items[0]:
-        values = [item[name] for item in items]
-        if all(v.shape == values[0].shape for v in values):
-            batch[name] = torch.stack(values)
-        else:
-            batch[name] = pad_sequence(values, batch_first=True)
-            batch[f"{name}_lengths"] = torch.tensor([len(v) for v in values])
-    return batch

@@ -40,17 +40,16 @@ from lightning.pytorch.utilities import rank_zero_info
 from torch import Tensor, nn
 from torchmetrics import MeanMetric
 
-from affectzoo.backbones.musicnn import FEATURE_DIM as MUSICNN_FEATURES
 from affectzoo.backbones.musicnn import Musicnn
-from affectzoo.backbones.named import ALL_VIEWS, build_encoder, encoder_modality
+from affectzoo.backbones.named import ALL_VIEWS
 from affectzoo.errors import InputError
 from affectzoo.losses.va import LABEL_TYPES, va_losses
 from affectzoo.metrics import SRCC
 from affectzoo.models.base import ZooModule
 from affectzoo.models.imagemusic.tag_vote import TagVote
 from affectzoo.models.imagemusic.va_inference import ImageMusicVAInference
+from affectzoo.models.side_features import SIDES, SideFeatures
 
-SIDES = ("image", "music")
 AXES = ("valence", "arousal")
 
 
@@ -93,7 +92,7 @@ def head(dim: int, hidden: int, dropout: float, init: str = "default") -> nn.Mod
     return nn.Sequential(*layers)
 
 
-class ImageMusicVA(ImageMusicVAInference, ZooModule):
+class ImageMusicVA(ImageMusicVAInference, SideFeatures, ZooModule):
     """Per-modality V/A heads on frozen encoders (see the module docstring)."""
 
     tasks = ("va-predictor", "pair-scorer", "recommender")
@@ -107,18 +106,8 @@ class ImageMusicVA(ImageMusicVAInference, ZooModule):
                  head_init: str = "default", music_arousal: str = "head", vote_max_tags: int = 8) -> None:
         super().__init__()
         self.save_hyperparameters()
-        for name in image_encoders:
-            if encoder_modality(name) != "image":
-                raise ValueError(f"{name!r} is not an image encoder")
-        for name in music_encoders:
-            if encoder_modality(name) != "audio":
-                raise ValueError(f"{name!r} is not a music encoder")
-        self.image_encoders = nn.ModuleDict({
-            _key(name): build_encoder(name, views=tuple(image_views)) for name in image_encoders})
-        self.music_encoders = nn.ModuleDict({
-            _key(name): build_encoder(name, clip_seconds=clip_seconds, patches=music_patches, precision=music_precision)
-            for name in music_encoders})
-        dims = {side: sum(self._width(encoder) for encoder in self._encoders(side).values()) for side in SIDES}
+        dims = self._build_side_encoders(image_encoders, image_views, music_encoders, clip_seconds, music_patches,
+                                         music_precision)
         self.standardize = nn.ModuleDict({side: Standardizer(dims[side]) for side in SIDES if dims[side]})
         self.heads = nn.ModuleDict({side: head(dims[side], hidden, dropout, head_init) for side in SIDES if dims[side]})
         self.music_vote = self._tag_vote(music_arousal, dims["music"], vote_max_tags)
@@ -127,14 +116,6 @@ class ImageMusicVA(ImageMusicVAInference, ZooModule):
         self.val_loss = nn.ModuleDict({side: MeanMetric() for side in SIDES})
 
     # ------------------------------------------------------------------------------ encoders
-
-    def _encoders(self, side: str) -> nn.ModuleDict:
-        return self.image_encoders if side == "image" else self.music_encoders
-
-    @staticmethod
-    def _width(encoder) -> int:
-        """Width of an encoder's contribution: musicnn patches pooled by mean and std, else its features."""
-        return 2 * MUSICNN_FEATURES if isinstance(encoder, Musicnn) else encoder.num_features
 
     def _tag_vote(self, mode: str, dim: int, max_tags: int) -> TagVote | None:
         """The music arousal vote when ``mode`` asks for it; its candidates are the musicnn tags' means."""
@@ -164,51 +145,6 @@ class ImageMusicVA(ImageMusicVAInference, ZooModule):
         names = dict(self._tag_positions())
         positive, negative = self.music_vote.chosen()
         return {"for": [names[p] for p in positive], "against": [names[p] for p in negative]}
-
-    def frozen_encoders(self) -> dict:
-        """The DataModule reads each encoder's cached features (``open-va`` feeds them all)."""
-        return {name: encoder for side in SIDES for name, encoder in self._encoders(side).items()}
-
-    def default_preprocess(self) -> dict:
-        first_image = next(iter(self.image_encoders.values()), None)
-        first_music = next(iter(self.music_encoders.values()), None)
-        return {**(first_image.preprocess if first_image is not None else {}),
-                **(first_music.preprocess if first_music is not None else {})}
-
-    # ------------------------------------------------------------------------------ features -> V/A
-
-    def side_vector(self, side: str, features: dict, crop: bool = False) -> Tensor:
-        """Concatenated features ``[B, D]`` of one side from the encoders' outputs (``features[name]``)."""
-        parts = []
-        for name in self._encoders(side):
-            if name not in features:
-                raise InputError("batch", f"lacks the features of encoder {name!r} ({side} side)")
-            x = features[name].float().to(self.device)
-            if side == "image" and x.ndim == 3:  # views of a timm encoder
-                x = x.mean(dim=1)
-            elif side == "music" and x.ndim == 3:  # musicnn patches
-                x = self._pool_patches(x, features.get(f"{name}_lengths"), crop)
-            parts.append(x)
-        return torch.cat(parts, dim=-1)
-
-    def _pool_patches(self, patches: Tensor, lengths: Tensor | None, crop: bool) -> Tensor:
-        """Mean and standard deviation over each clip's valid patches (in training: over a random run)."""
-        batch, total = patches.shape[:2]
-        lengths = lengths.to(self.device) if lengths is not None else torch.full((batch,), total, device=self.device)
-        start = torch.zeros_like(lengths)
-        stop = lengths.clone()
-        if crop:
-            low = torch.clamp(lengths, max=self.hparams.min_crop_patches)
-            size = low + (torch.rand(len(lengths), device=self.device) * (lengths - low + 1)).long().clamp(min=0)
-            size = torch.minimum(size, lengths)
-            start = (torch.rand(len(lengths), device=self.device) * (lengths - size + 1)).long()
-            stop = start + size
-        index = torch.arange(total, device=self.device)[None]
-        mask = ((index >= start[:, None]) & (index < stop[:, None])).float()[..., None]
-        n = mask.sum(1).clamp(min=1)
-        mean = (patches * mask).sum(1) / n
-        var = ((patches - mean[:, None]) ** 2 * mask).sum(1) / n
-        return torch.cat([mean, var.sqrt()], dim=-1)
 
     def va_of(self, side: str, vector: Tensor) -> Tensor:
         """V/A ``[B, 2]`` in [-1, 1] from a side's concatenated features."""
@@ -323,21 +259,9 @@ class ImageMusicVA(ImageMusicVAInference, ZooModule):
     def example_batch(self, batch_size: int = 2) -> dict:
         """Random encoder features and labels of every kind, for both sides."""
         def part(side: str) -> dict:
-            features = {}
-            for name, encoder in self._encoders(side).items():
-                if side == "image" and hasattr(encoder, "views") and len(encoder.views) > 1:
-                    features[name] = torch.rand(batch_size, len(encoder.views), encoder.num_features)
-                elif isinstance(encoder, Musicnn):
-                    features[name] = torch.rand(batch_size, 4, MUSICNN_FEATURES)
-                else:
-                    features[name] = torch.rand(batch_size, encoder.num_features)
+            features = self.example_features(side, batch_size)
             kinds = torch.arange(batch_size) % len(LABEL_TYPES)
             return {"features": features, "valence": torch.rand(batch_size) * 2 - 1,
                     "arousal": torch.rand(batch_size) * 2 - 1, "label_type": kinds, "source": kinds}
         return {side: part(side) for side in SIDES if side in self.heads}
-
-
-def _key(name: str) -> str:
-    """A ModuleDict key for an encoder name (no dots)."""
-    return name.replace(".", "_")
 
