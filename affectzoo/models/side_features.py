@@ -10,7 +10,8 @@ constructor, and gets:
   pooled by mean and standard deviation over each clip's valid patches (in training optionally
   over a random run of at least ``min_crop_patches``), everything concatenated;
 * :meth:`side_vectors`: files, folders or arrays -> those vectors in batches, each file decoded at
-  most once for all encoders that share its preprocessing and read from the feature cache when it is there.
+  most once for all encoders that share its preprocessing and read from the feature cache when it is there;
+* :class:`Standardizer`: a side's vector standardised with statistics of the training features.
 """
 
 from __future__ import annotations
@@ -26,6 +27,25 @@ from affectzoo.backbones.named import build_encoder, encoder_modality
 from affectzoo.errors import InputError
 
 SIDES = ("image", "music")
+
+
+class Standardizer(nn.Module):
+    """``(x - mean) / std`` with statistics fitted once on training features and saved as buffers."""
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(dim))
+        self.register_buffer("std", torch.ones(dim))
+        self.register_buffer("fitted", torch.zeros((), dtype=torch.bool))
+
+    def fit(self, features: Tensor) -> None:
+        self.mean.copy_(features.mean(0))
+        self.std.copy_(features.std(0).clamp(min=1e-4))
+        self.fitted.fill_(True)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return (x - self.mean) / self.std
+
 
 
 class SideFeatures:
@@ -114,6 +134,21 @@ class SideFeatures:
             else:
                 features[name] = torch.rand(batch_size, encoder.num_features)
         return features
+
+    def training_vectors(self, sides) -> dict[str, dict[str, Tensor]]:
+        """Every training row of ``sides`` once, from the attached DataModule's ``statistics_batches``:
+        ``{side: {"vector": [N, D], "valence", "arousal", "label_type", "source": [N]}}`` (for what a
+        model fits once on its training features: standardisation, scaling, a tag vote)."""
+        keys = ("valence", "arousal", "label_type", "source")
+        collected = {side: {key: [] for key in ("vector", *keys)} for side in sides}
+        with torch.no_grad():
+            for batch in self.trainer.datamodule.statistics_batches(set(sides)):
+                for side, part in batch.items():
+                    collected[side]["vector"].append(self.side_vector(side, part["features"]))
+                    for key in keys:
+                        collected[side][key].append(part[key])
+        return {side: {key: torch.cat(values).to(self.device) for key, values in parts.items()}
+                for side, parts in collected.items() if parts["vector"]}
 
     # ------------------------------------------------------------------------------ inputs
 

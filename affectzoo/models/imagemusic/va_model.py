@@ -48,27 +48,9 @@ from affectzoo.metrics import SRCC
 from affectzoo.models.base import ZooModule
 from affectzoo.models.imagemusic.tag_vote import TagVote
 from affectzoo.models.imagemusic.va_inference import ImageMusicVAInference
-from affectzoo.models.side_features import SIDES, SideFeatures
+from affectzoo.models.side_features import SIDES, SideFeatures, Standardizer
 
 AXES = ("valence", "arousal")
-
-
-class Standardizer(nn.Module):
-    """``(x - mean) / std`` with statistics fitted once on training features and saved as buffers."""
-
-    def __init__(self, dim: int) -> None:
-        super().__init__()
-        self.register_buffer("mean", torch.zeros(dim))
-        self.register_buffer("std", torch.ones(dim))
-        self.register_buffer("fitted", torch.zeros((), dtype=torch.bool))
-
-    def fit(self, features: Tensor) -> None:
-        self.mean.copy_(features.mean(0))
-        self.std.copy_(features.std(0).clamp(min=1e-4))
-        self.fitted.fill_(True)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return (x - self.mean) / self.std
 
 
 HEAD_INITS = ("default", "zero")
@@ -163,24 +145,18 @@ class ImageMusicVA(ImageMusicVAInference, SideFeatures, ZooModule):
         if not pending and not vote_pending:
             return
         wanted = set(pending) | ({"music"} if vote_pending else set())
-        collected = {side: {"vector": [], "arousal": [], "source": []} for side in wanted}
-        with torch.no_grad():
-            for batch in self.trainer.datamodule.statistics_batches(wanted):
-                for side, part in batch.items():
-                    collected[side]["vector"].append(self.side_vector(side, part["features"]))
-                    collected[side]["arousal"].append(part["arousal"].float())
-                    collected[side]["source"].append(part["source"])
+        training = self.training_vectors(wanted)
         for side in pending:
-            if collected[side]["vector"]:
-                self.standardize[side].fit(torch.cat(collected[side]["vector"]))
-        if vote_pending:
-            self._fit_vote({key: torch.cat(values) for key, values in collected["music"].items()})
+            if side in training:
+                self.standardize[side].fit(training[side]["vector"])
+        if vote_pending and "music" in training:
+            self._fit_vote(training["music"])
 
     def _fit_vote(self, music: dict) -> None:
         """Choose the arousal vote's tags on the training rows (standardised as the head sees them)."""
         with torch.no_grad():
-            fitted = self.music_vote.fit(self.standardize["music"](music["vector"]), music["arousal"].to(self.device),
-                                         music["source"].to(self.device))
+            fitted = self.music_vote.fit(self.standardize["music"](music["vector"]), music["arousal"].float(),
+                                         music["source"])
         tags = self.vote_tags()
         rank_zero_info(f"music arousal vote: k={fitted['k']}, for {tags['for']}, against {tags['against']}")
 
