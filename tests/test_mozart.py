@@ -104,3 +104,74 @@ def test_haydn_ranks_paintings_by_eq_7_on_the_va_plane(tmp_path):
     assert engine.recommend(csv, catalogue, k=2) == found[:2]
     with pytest.raises(ValueError, match="no ratings"):
         engine.recommend({}, catalogue)
+
+
+CHEAP = {"image_encoders": ("colour-statistics",), "music_encoders": ("audio-statistics",)}
+
+
+@pytest.fixture
+def tiny_va_items(tmp_path, monkeypatch):
+    from test_va_model import write_items
+
+    monkeypatch.setenv("AFFECTZOO_CACHE", str(tmp_path / "cache"))
+    images, music = write_items(tmp_path / "items")
+    monkeypatch.setattr("affectzoo.data.va_datamodule.image_items", lambda root, seed: images)
+    monkeypatch.setattr("affectzoo.data.va_datamodule.music_items", lambda root, seed, augments, programs: music)
+    return images, music
+
+
+def test_mozart_trains_in_two_stages_and_recommends_through_its_catalogue(tiny_va_items, tmp_path):
+    import lightning as L
+    import numpy as np
+
+    import affectzoo
+    from affectzoo.data.va_datamodule import OpenVADataModule
+
+    torch.manual_seed(0)
+    model = affectzoo.create_model("mozart", **CHEAP, ae_epochs=2, patience=2, lr=3e-3)
+    data = OpenVADataModule(root="unused", batch_size=8)
+    data.attach_model(model)
+    trainer = L.Trainer(max_epochs=12, accelerator="cpu", logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False)
+    trainer.fit(model, data)
+    assert all(bool(s.fitted) for s in model.standardize.values()) and all(bool(s.fitted) for s in model.scalers.values())
+    assert {"val/recon", "val/contrastive", "val/affect_gain_at_10", "val/loss"} <= set(trainer.callback_metrics)
+    assert trainer.callback_metrics["val/loss"] == trainer.callback_metrics["val/contrastive"]
+    tested = trainer.test(model, data, verbose=False)[0]
+    assert tested["test/affect_gain_at_10"] > 0, "music is sent to pictures of like V/A on unseen items"
+    trained_head = model.head
+    model.head = type(trained_head)()
+    untrained = trainer.test(model, data, verbose=False)[0]
+    assert tested["test/contrastive"] < untrained["test/contrastive"], "the trained head fits unseen items better"
+    model.head = trained_head
+
+    images, music = tiny_va_items
+    predictor = affectzoo.create_model("imagemusic_va", **CHEAP, music_arousal="head").eval()
+    for side in predictor.standardize.values():
+        side.fitted.fill_(True)
+    model.use_va_predictor(predictor)
+    assert "_va_model" not in dict(model.named_modules()) and not any("_va_model" in k for k in model.state_dict())
+    paintings = images["image_path"].tolist()[:10]
+    catalogue = model.index(paintings)
+    assert catalogue.ids == paintings and catalogue.embeddings.shape == (10, 128) and catalogue.kind == "image"
+    clips = music["audio_path"].tolist()[:3]
+    found = model.recommend({clips[0]: 5, clips[1]: 2, clips[2]: 4}, catalogue, k=4)
+    music_z, _ = model.embed("music", clips)
+    w = np.array([5, 2, 4]) / 11
+    by_hand = {p: float(w @ np.linalg.norm(music_z.numpy().astype(np.float64) - z.astype(np.float64), axis=1))
+               for p, z in zip(catalogue.ids, catalogue.embeddings)}
+    assert [r.item for r in found] == sorted(by_hand, key=by_hand.get)[:4]
+    loaded = affectzoo.load(str(model.save_pretrained(tmp_path / "mozart")))
+    loaded.use_va_predictor(predictor)
+    assert loaded.recommend({clips[0]: 5, clips[1]: 2, clips[2]: 4}, catalogue, k=4) == found
+
+
+def test_affect_gain_compares_the_nearest_pictures_with_all_of_them():
+    from affectzoo.models.mozart.lightning_model import affect_gain_at_k
+
+    music_va = torch.tensor([[1.0, 1.0]])
+    image_va = torch.tensor([[1.0, 1.0], [0.9, 1.0], [-1.0, -1.0], [-1.0, -0.9]])
+    all_mean = (0 + 0.1 + math.sqrt(8) + math.sqrt(4 + 1.9 ** 2)) / 4
+    gain = affect_gain_at_k(music_va, music_va, image_va, image_va)  # k = 2: half the pictures
+    assert gain.item() == pytest.approx(1 - 0.05 / all_mean, rel=1e-5)
+    assert affect_gain_at_k(-music_va, music_va, image_va, image_va) < 0, "a ranking against affect scores below 0"

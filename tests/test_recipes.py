@@ -113,6 +113,7 @@ STAND_INS = {
     "imagemusic": lambda tmp, monkeypatch: tiny_imuse(tmp / "imuse"),
     "imagemusic_open": tiny_open_pairs,
     "imagemusic_va_open": tiny_open_va,
+    "mozart_open": tiny_open_va,
 }
 
 

@@ -1,8 +1,14 @@
 """Mozart, Haydn, Salieri (Yilma & Leiva, "Affect-aware Cross-Domain Recommendation for Art Therapy
 via Music Preference Elicitation", RecSys 2025): paintings recommended from a user's music ratings.
 
-Built so far: the networks (``torch_model``), the affect-contrastive loss
-(:mod:`affectzoo.losses.affect_contrastive`), the ranking of Algorithm 2 (``ranking``: ratings,
-their weights, eq. 7 over a catalogue) and the Haydn engine (``haydn``: eq. 7 on the V/A plane
-of the zoo's V/A predictor). Not registered yet: ``affectzoo.load("haydn")`` comes with Mozart.
+Files: ``torch_model.py`` (autoencoder, min-max scaling, projection head), ``lightning_model.py``
+(:class:`Mozart`: training in two stages, the affect-contrastive loss, metrics), ``inference.py``
+(the ``recommender`` API), ``ranking.py`` (ratings, their weights, eq. 7 over a catalogue),
+``haydn.py`` (:class:`Haydn`: eq. 7 on the V/A plane of the zoo's V/A predictor), ``cfgs.py``.
+Salieri and the Visual baseline are not built yet.
 """
+
+from affectzoo.models.mozart.haydn import Haydn
+from affectzoo.models.mozart.lightning_model import PAPER, Mozart
+
+__all__ = ["PAPER", "Haydn", "Mozart"]

@@ -1,0 +1,71 @@
+"""The ``recommender`` API of Mozart: joint-space codes of files, painting catalogues, recommendations.
+
+Every item needs its valence/arousal beside its content code (eq. 2). A user's paintings and songs
+carry no labels, so their V/A come from a V/A predictor: the zoo's (``va_predictor``, default
+``imagemusic``, loaded on first use) or one given with :meth:`use_va_predictor`. The catalogue
+records which one (``va_source``). Its features come from the same feature cache as Mozart's own,
+so a file is encoded once for both.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from affectzoo.catalog import Catalog, Recommendation, encode_catalogue
+from affectzoo.models.mozart.ranking import read_ratings, recommend_by_ratings
+
+_SIDE_INPUT = {"image": "images", "music": "audio"}
+
+
+class MozartInference:
+    """Mixin of :class:`~affectzoo.models.mozart.Mozart` (see the module docstring)."""
+
+    _va_model = None
+
+    def use_va_predictor(self, model) -> None:
+        """Take item V/A from ``model`` (anything with ``predict_va``) instead of ``hparams.va_predictor``."""
+        self.__dict__["_va_model"] = model  # not a submodule: its weights are not Mozart's
+
+    @property
+    def va_predictor(self):
+        if self._va_model is None:
+            from affectzoo._factory import load
+
+            self.use_va_predictor(load(self.hparams.va_predictor))
+        return self._va_model
+
+    def _va_source(self) -> str:
+        cfg = getattr(self.va_predictor, "pretrained_cfg", None)
+        return (cfg.name if cfg is not None else "") or type(self.va_predictor).__name__
+
+    def embed(self, side: str, items, sample_rate: int | None = None) -> tuple[Tensor, Tensor]:
+        """(joint-space codes ``[N, joint_dim]``, predicted V/A ``[N, 2]``) of images or music (files, folders, arrays)."""
+        if side not in _SIDE_INPUT:
+            raise ValueError(f"side must be 'image' or 'music', got {side!r}")
+        va = self.va_predictor.predict_va(**{_SIDE_INPUT[side]: items}, sample_rate=sample_rate)[side].float()
+        with self._inference():
+            vectors = torch.cat(list(self.side_vectors(side, items, sample_rate)))
+            z = self.embed_vectors(side, vectors, va.to(self.device)).cpu()
+        return z, va.cpu()
+
+    def index(self, items, on_error: str = "raise") -> Catalog:
+        """A painting :class:`~affectzoo.catalog.Catalog` (embeddings: joint-space codes; V/A: predicted)
+        of a folder, files or a table with an ``image_path`` column; a Catalog or its saved file is
+        returned as it is. Unreadable files raise, or with ``on_error="skip"`` are left out."""
+        if isinstance(items, Catalog):
+            return items
+        if isinstance(items, str) and items.endswith(".safetensors"):
+            return Catalog.load(items)
+        kept, encoded = encode_catalogue(items, "image", lambda path: self.embed("image", path), on_error)
+        name = self.pretrained_cfg.name or type(self).__name__
+        return Catalog(kept, torch.cat([z for z, _ in encoded]).numpy(), torch.cat([va for _, va in encoded]).numpy(),
+                       model=name, va_source=self._va_source(), kind="image")
+
+    def recommend(self, query, catalogue, k: int = 10, attention_checks=None) -> list[Recommendation]:
+        """Algorithm 2: the ``k`` paintings nearest (eq. 7) to the rated clips in the joint space,
+        ``(painting id, distance)`` nearest first. ``query``: the user's ratings, ``{clip: 1-5}``,
+        ``(clip, rating)`` pairs or a CSV with ``audio_path`` and ``rating`` columns."""
+        clips, ratings = read_ratings(query)
+        music_z, _ = self.embed("music", clips)
+        return recommend_by_ratings(music_z.numpy(), ratings, self.index(catalogue), k, attention_checks)
