@@ -175,3 +175,45 @@ def test_affect_gain_compares_the_nearest_pictures_with_all_of_them():
     gain = affect_gain_at_k(music_va, music_va, image_va, image_va)  # k = 2: half the pictures
     assert gain.item() == pytest.approx(1 - 0.05 / all_mean, rel=1e-5)
     assert affect_gain_at_k(-music_va, music_va, image_va, image_va) < 0, "a ranking against affect scores below 0"
+
+
+def test_index_and_recommend_commands_take_ratings_and_write_a_page(tmp_path, capsys, monkeypatch):
+    import numpy as np
+    import soundfile as sf
+    from PIL import Image
+
+    import affectzoo
+    from affectzoo.cli import main
+
+    monkeypatch.setenv("AFFECTZOO_CACHE", str(tmp_path / "cache"))
+    torch.manual_seed(0)
+    predictor = affectzoo.create_model("imagemusic_va", **CHEAP, music_arousal="head")
+    for side in predictor.standardize.values():
+        side.fitted.fill_(True)
+    predictor_folder = predictor.save_pretrained(tmp_path / "predictor")
+    model = affectzoo.create_model("mozart", **CHEAP, va_predictor=str(predictor_folder))
+    for module in (*model.standardize.values(), *model.scalers.values()):
+        module.fitted.fill_(True)
+    model_folder = str(model.save_pretrained(tmp_path / "mozart"))
+    paintings = tmp_path / "paintings"
+    paintings.mkdir()
+    for k in range(5):
+        Image.new("RGB", (48, 32), (50 * k, 120, 200 - 40 * k)).save(paintings / f"p{k}.jpg")
+    t = np.arange(16000) / 16000
+    for k in range(2):
+        sf.write(tmp_path / f"c{k}.wav", (0.1 * (k + 1) * np.sin(2 * np.pi * 300 * t)).astype(np.float32), 16000)
+    (tmp_path / "ratings.csv").write_text("audio_path,rating\nc0.wav,5\nc1.wav,2\n")
+    catalogue = tmp_path / "paintings.safetensors"
+    assert main(["index", str(paintings), "--model", model_folder, "--out", str(catalogue)]) == 0
+    assert "5 items, 128-d embeddings" in capsys.readouterr().out
+    page = tmp_path / "out.html"
+    assert main(["recommend", "--ratings", str(tmp_path / "ratings.csv"), "--catalog", str(catalogue),
+                 "--model", model_folder, "-k", "3", "--html", str(page)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    ranked = [line.split() for line in lines[:3]]
+    assert [r[0] for r in ranked] == ["1", "2", "3"] and all(r[2].endswith(".jpg") for r in ranked)
+    assert [float(r[1]) for r in ranked] == sorted(float(r[1]) for r in ranked), "nearest first"
+    text = page.read_text()
+    assert text.count("<img ") == 3 and text.count("rated 5") == 1 and text.count("<audio ") == 2
+    with pytest.raises(SystemExit, match="one of them"):
+        main(["recommend", "c0.wav=5", "--ratings", "r.csv", "--catalog", str(catalogue), "--model", model_folder])

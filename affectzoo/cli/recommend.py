@@ -23,8 +23,11 @@ def register(commands) -> dict:
     add_on_error_option(p)
 
     p = commands.add_parser("recommend", help="recommend catalogue items for a query (recommender task)")
-    p.add_argument("query", nargs="+", metavar="QUERY",
+    p.add_argument("query", nargs="*", metavar="QUERY",
                    help="the query: an image file, or rated items written FILE=RATING (1-5)")
+    p.add_argument("--ratings", metavar="RATINGS.csv",
+                   help="rated music as a table with audio_path and rating columns (instead of FILE=RATING)")
+    p.add_argument("--html", metavar="OUT.html", help="also write a page with the recommended items (thumbnails)")
     p.add_argument("--catalog", required=True,
                    help="a catalogue file from `affectzoo index`, or a folder / table to index now")
     p.add_argument("-k", type=int, default=10, help="how many items to return (default 10)")
@@ -73,10 +76,17 @@ def run_recommend(args) -> int:
 
     if args.k < 1:
         raise SystemExit(f"-k must be positive, got {args.k}")
+    if bool(args.query) == bool(args.ratings):
+        raise SystemExit("give the query either as QUERY arguments or as --ratings FILE (one of them)")
     model = load_for_task(args.model, TASK)
-    recommendations = model.recommend(parse_query(args.query), args.catalog, k=args.k, on_error=args.on_error)
+    query = args.ratings or parse_query(args.query)
+    recommendations = model.recommend(query, args.catalog, k=args.k, on_error=args.on_error)
     for rank, (item, score) in enumerate(recommendations, start=1):
         print(f"{rank:>3}  {score:.4f}  {item}")
+    if args.html:
+        from affectzoo.cli.page import write_recommendation_page
+
+        print(f"wrote {write_recommendation_page(args.html, query, recommendations, args.model or 'default')}")
     return 0
 
 
