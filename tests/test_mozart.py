@@ -217,3 +217,27 @@ def test_index_and_recommend_commands_take_ratings_and_write_a_page(tmp_path, ca
     assert text.count("<img ") == 3 and text.count("rated 5") == 1 and text.count("<audio ") == 2
     with pytest.raises(SystemExit, match="one of them"):
         main(["recommend", "c0.wav=5", "--ratings", "r.csv", "--catalog", str(catalogue), "--model", model_folder])
+
+
+def test_visual_baseline_scores_by_weighted_cosine_to_rated_paintings(tmp_path, monkeypatch):
+    import numpy as np
+    from PIL import Image
+
+    from affectzoo.models.mozart.visual import Visual
+
+    monkeypatch.setenv("AFFECTZOO_CACHE", str(tmp_path / "cache"))
+    colours = {"red1": (230, 20, 20), "red2": (200, 40, 30), "blue1": (20, 30, 220), "blue2": (40, 40, 200),
+               "grey": (128, 128, 128)}
+    for name, rgb in colours.items():
+        Image.new("RGB", (32, 32), rgb).save(tmp_path / f"{name}.png")
+    engine = Visual("colour-statistics")
+    catalogue = engine.index([str(tmp_path / f"{name}.png") for name in colours])
+    rated = {str(tmp_path / "red1.png"): 5, str(tmp_path / "blue1.png"): 1}
+    found = engine.recommend(rated, catalogue, k=3)
+    assert str(tmp_path / "red1.png") not in [r.item for r in found], "rated paintings are not recommended back"
+    assert found[0].item.endswith("red2.png")
+    features = {p: engine.features(p) for p in catalogue.ids}
+    by_hand = {p: 5 / 6 * features[p] @ features[str(tmp_path / "red1.png")]
+               + 1 / 6 * features[p] @ features[str(tmp_path / "blue1.png")] for p in catalogue.ids if p not in rated}
+    assert [r.item for r in found] == sorted(by_hand, key=by_hand.get, reverse=True)
+    assert np.allclose([r.score for r in found], sorted(by_hand.values(), reverse=True), atol=1e-5)

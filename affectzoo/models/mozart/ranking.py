@@ -28,10 +28,10 @@ def rating_weights(ratings, attention_checks=None) -> np.ndarray:
     return r / r.sum()
 
 
-def read_ratings(source) -> tuple[list[str], np.ndarray]:
-    """(clip paths, ratings) of a user's music ratings: a ``{path: rating}`` mapping, ``(path, rating)``
-    pairs, or a ``.csv``/``.tsv`` file with ``audio_path`` and ``rating`` columns (paths relative to
-    the file's folder)."""
+def read_ratings(source, path_column: str = "audio_path") -> tuple[list[str], np.ndarray]:
+    """(paths, ratings) of a user's ratings: a ``{path: rating}`` mapping, ``(path, rating)`` pairs, or
+    a ``.csv``/``.tsv`` file with ``path_column`` and ``rating`` columns (paths relative to the
+    file's folder)."""
     from pathlib import Path
 
     from affectzoo.errors import InputError
@@ -42,9 +42,9 @@ def read_ratings(source) -> tuple[list[str], np.ndarray]:
         from affectzoo.data.readers._common import read_table
 
         path = Path(source).expanduser()
-        table = read_table(path, ("audio_path", "rating"), sep="\t" if path.suffix.lower() == ".tsv" else ",")
+        table = read_table(path, (path_column, "rating"), sep="\t" if path.suffix.lower() == ".tsv" else ",")
         try:
-            pairs = [(str(path.parent / clip), float(rating)) for clip, rating in zip(table["audio_path"], table["rating"])]
+            pairs = [(str(path.parent / item), float(rating)) for item, rating in zip(table[path_column], table["rating"])]
         except ValueError as err:
             raise InputError(path, f"a rating is not a number ({err})") from None
     else:
