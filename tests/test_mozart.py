@@ -139,6 +139,8 @@ def test_mozart_trains_in_two_stages_and_recommends_through_its_catalogue(tiny_v
     assert trainer.callback_metrics["val/loss"] == trainer.callback_metrics["val/contrastive"]
     tested = trainer.test(model, data, verbose=False)[0]
     assert tested["test/affect_gain_at_10"] > 0, "music is sent to pictures of like V/A on unseen items"
+    fresh_trainer = L.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False)
+    assert fresh_trainer.test(model, data, verbose=False)[0] == tested, "a new trainer judges the head stage too"
     trained_head = model.head
     model.head = type(trained_head)()
     untrained = trainer.test(model, data, verbose=False)[0]

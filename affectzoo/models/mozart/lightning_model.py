@@ -88,7 +88,9 @@ class Mozart(MozartInference, SideFeatures, ZooModule):
     # ------------------------------------------------------------------------------ features -> joint space
 
     def _stage(self) -> str:
-        return "autoencoder" if self.current_epoch < self.hparams.ae_epochs else "head"
+        """``"head"`` once the code scaling is fitted (from epoch ``ae_epochs`` of training on, and in
+        every evaluation of trained weights), else ``"autoencoder"``."""
+        return "head" if all(bool(s.fitted) for s in self.scalers.values()) else "autoencoder"
 
     def project(self, side: str, standardized: Tensor, va: Tensor) -> Tensor:
         """Joint-space codes ``[B, joint_dim]`` of standardised features and V/A ``[B, 2]``."""
@@ -109,7 +111,7 @@ class Mozart(MozartInference, SideFeatures, ZooModule):
                 self.standardize[side].fit(rows["vector"])
 
     def on_train_epoch_start(self) -> None:
-        if self._stage() == "head" and not all(bool(s.fitted) for s in self.scalers.values()):
+        if self.current_epoch >= self.hparams.ae_epochs and self._stage() == "autoencoder":
             with torch.no_grad():
                 for side, rows in self.training_vectors(SIDES).items():
                     self.scalers[side].fit(self.autoencoders[side].encode(self.standardize[side](rows["vector"])))
