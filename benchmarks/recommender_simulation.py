@@ -15,9 +15,19 @@ Engines: ``mozart`` (the shipped or a given checkpoint), ``haydn`` (the zoo's V/
 * ``affective_distance``: V/A distance (labels) of each recommended picture to the
   rating-weighted V/A of the user's songs (labels), mean; lower is more affectively consistent;
 * ``taste_distance``: the same to the hidden taste point;
+* ``valence_tracking`` / ``arousal_tracking``: Spearman correlation, over users, of the
+  rating-weighted song valence (arousal) with the mean labelled valence (arousal) of the user's
+  recommended pictures: scale-free (the two modalities' labels come from different studies, so
+  their absolute V/A need not agree; whether the lists move with the music does not depend on that);
 * ``intra_list_diversity``: mean pairwise V/A distance (labels) within a list;
 * ``coverage``: share of the catalogue recommended to at least one user;
-* between engines: ``jaccard@k`` and truncated rank-biased overlap (``p = 0.9``) of their lists.
+* between engines: ``jaccard@k`` and truncated rank-biased overlap (``p = 0.9``) of their lists;
+* ``oracle``: the k pictures whose labelled V/A is nearest the user's rating-weighted song V/A (a
+  ceiling for ``affective_distance``, not an engine).
+
+The energy check (``energetic`` / ``calm`` rows): one user who rates the 5 most arousing songs of
+the pool (labels) 5, another the 5 calmest; the mean labelled arousal of each music engine's top-k
+pictures for each, beside the catalogue's mean. Energetic music should go to arousing pictures.
 
     python benchmarks/recommender_simulation.py --users 200 -k 10 --json benchmarks/results/recommender_simulation.json
 """
@@ -30,6 +40,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from scipy.stats import spearmanr
 from tqdm.auto import tqdm
 
 from results_csv import append_rows
@@ -61,6 +72,19 @@ def rbo(a: list, b: list, p: float = 0.9) -> float:
     return float(np.dot(weights, overlap) / sum(weights))
 
 
+def energy_check(run: dict, songs, va_of: dict, k: int) -> dict:
+    """Mean labelled arousal of the top-k pictures for an energetic and a calm listener, per music engine."""
+    order = songs["arousal"].to_numpy(float).argsort()
+    users = {"calm": songs["audio_path"].iloc[order[:5]], "energetic": songs["audio_path"].iloc[order[-5:]]}
+    out = {"catalogue mean arousal": round(float(np.mean([va[1] for va in va_of.values()])), 4)}
+    for listener, clips in users.items():
+        for name in ("mozart", "haydn"):
+            found = run[name]({"songs": dict.fromkeys(clips, 5.0), "pictures": {}})
+            out[f"{name}: {listener} listener's pictures, mean arousal"] = round(float(np.mean([va_of[p][1] for p in found])), 4)
+        out[f"{listener} songs' mean arousal"] = round(float(songs.set_index("audio_path").loc[list(clips), "arousal"].mean()), 4)
+    return out
+
+
 def engines(args, pictures) -> dict:
     """Each engine as ``recommend(user) -> list of picture paths`` (catalogues indexed once)."""
     import affectzoo
@@ -88,8 +112,10 @@ def simulate(args) -> dict:
     va_of = dict(zip(pictures["image_path"], map(tuple, picture_va)))
     run = engines(args, pictures)
     rng = np.random.default_rng(args.seed)
+    run["oracle"] = None  # filled per user below: the labelled nearest pictures
     lists = {name: [] for name in run}
     scores = {name: {"affective_distance": [], "taste_distance": [], "intra_list_diversity": []} for name in run}
+    targets, means = [], {name: [] for name in run}
     for _ in tqdm(range(args.users), desc="simulated users"):
         taste = rng.uniform(-1, 1, 2)
         chosen = rng.choice(len(songs), RATED, replace=False)
@@ -98,10 +124,13 @@ def simulate(args) -> dict:
         user = {"songs": dict(zip(songs["audio_path"].iloc[chosen], ratings)),
                 "pictures": dict(zip(pictures["image_path"].iloc[shown], rate(picture_va[shown], taste)))}
         target = (ratings / ratings.sum()) @ song_va[chosen]
+        targets.append(target)
+        nearest = np.argsort(np.linalg.norm(picture_va - target, axis=1))[:args.k]
         for name, recommend in run.items():
-            found = recommend(user)
+            found = [pictures["image_path"].iloc[i] for i in nearest] if recommend is None else recommend(user)
             va = np.array([va_of[p] for p in found])
             lists[name].append(found)
+            means[name].append(va.mean(0))
             scores[name]["affective_distance"].append(np.linalg.norm(va - target, axis=1).mean())
             scores[name]["taste_distance"].append(np.linalg.norm(va - taste, axis=1).mean())
             pairwise = np.linalg.norm(va[:, None] - va[None], axis=-1)
@@ -109,11 +138,15 @@ def simulate(args) -> dict:
     result = {name: {metric: round(float(np.mean(values)), 4) for metric, values in per.items()}
               for name, per in scores.items()}
     for name in run:
+        for axis, label in enumerate(("valence", "arousal")):
+            tracking = spearmanr(np.array(targets)[:, axis], np.array(means[name])[:, axis]).statistic
+            result[name][f"{label}_tracking"] = round(float(tracking), 4)
         result[name]["coverage"] = round(len(set(itertools.chain.from_iterable(lists[name]))) / len(pictures), 4)
     for a, b in itertools.combinations(run, 2):
         jaccard = [len(set(x) & set(y)) / len(set(x) | set(y)) for x, y in zip(lists[a], lists[b])]
         result[f"{a} vs {b}"] = {f"jaccard@{args.k}": round(float(np.mean(jaccard)), 4),
                                  "rbo": round(float(np.mean([rbo(x, y) for x, y in zip(lists[a], lists[b])])), 4)}
+    result["energy check"] = energy_check(run, songs, va_of, args.k)
     result["setup"] = {"users": args.users, "k": args.k, "seed": args.seed, "catalogue": len(pictures),
                        "song_pool": len(songs), "rated_per_user": RATED, "mozart": args.mozart}
     return result
