@@ -43,8 +43,16 @@ def imagemusic_outputs(model, images, audio) -> dict:
             "recommend": [[Path(item).name, score] for item, score in ranked]}
 
 
+def mozart_outputs(model, images, audio) -> dict:
+    catalogue = model.index([str(p) for p in images])
+    ratings = {str(clip): rating for clip, rating in zip(audio, (5, 2, 4))}
+    return {"painting_z": catalogue.embeddings[:, :8].tolist(), "painting_va": catalogue.va.tolist(),
+            "recommend": [[Path(item).name, score] for item, score in model.recommend(ratings, catalogue, k=3)]}
+
+
 #: What ``affectzoo.load`` is given -> the outputs recorded for it (the name of the JSON file in golden/).
-CASES = {"mpjudge": mpjudge_outputs, "imagemusic": imagemusic_outputs, "imagemusic_lite0.musicnn": imagemusic_outputs}
+CASES = {"mpjudge": mpjudge_outputs, "imagemusic": imagemusic_outputs, "imagemusic_lite0.musicnn": imagemusic_outputs,
+         "mozart": mozart_outputs}
 
 
 def _flatten(value) -> list:
