@@ -243,3 +243,21 @@ def test_visual_baseline_scores_by_weighted_cosine_to_rated_paintings(tmp_path, 
                + 1 / 6 * features[p] @ features[str(tmp_path / "blue1.png")] for p in catalogue.ids if p not in rated}
     assert [r.item for r in found] == sorted(by_hand, key=by_hand.get, reverse=True)
     assert np.allclose([r.score for r in found], sorted(by_hand.values(), reverse=True), atol=1e-5)
+
+
+def test_curation_filters_both_sides_as_the_user_study_did():
+    import numpy as np
+
+    from affectzoo.catalog import Catalog
+    from affectzoo.models.mozart.ranking import curated, recommend_by_ratings
+
+    va = np.array([[0.5, 0.5], [0.05, 0.5], [0.5, 0.05], [0.3, -0.4]])
+    assert curated(va).tolist() == [True, False, False, True]
+    catalogue = Catalog(["a", "b", "c", "d"], va.astype(np.float32), va.astype(np.float32))
+    music_va = np.array([[0.5, 0.5], [0.0, 0.0]])  # the second clip fails the filter: it weighs nothing
+    plain = recommend_by_ratings(music_va, [1, 5], catalogue, k=4)
+    kept = recommend_by_ratings(music_va, [1, 5], catalogue, k=4, music_va=music_va, curate=True)
+    assert [r.item for r in kept] == ["a", "d"] and kept[0].score == pytest.approx(0.0)
+    assert len(plain) == 4
+    with pytest.raises(ValueError, match="curation"):
+        recommend_by_ratings(music_va, [1, 5], Catalog(["a"], va[:1]), music_va=music_va, curate=True)

@@ -47,10 +47,11 @@ class Haydn:
         return Catalog(kept, values, values, model=f"haydn ({self._name()})", va_source=self._name(), kind="image")
 
     def recommend(self, ratings, catalogue, k: int = 10, on_error: str = "raise",
-                  attention_checks=None) -> list[Recommendation]:
+                  attention_checks=None, curate: bool = False) -> list[Recommendation]:
         """The ``k`` paintings nearest (eq. 7) to the rated clips' V/A: ``(painting id, distance)``,
         nearest first. ``ratings``: ``{clip path: rating 1-5}``, pairs, or a CSV (see
         :func:`~affectzoo.models.mozart.ranking.read_ratings`)."""
         clips, values = read_ratings(ratings)
         music_va = self.predictor.predict_va(audio=clips)["music"].numpy()
-        return recommend_by_ratings(music_va, values, self.index(catalogue, on_error), k, attention_checks)
+        return recommend_by_ratings(music_va, values, self.index(catalogue, on_error), k, attention_checks,
+                                    music_va, curate)

@@ -63,11 +63,13 @@ class MozartInference:
                        model=name, va_source=self._va_source(), kind="image")
 
     def recommend(self, query, catalogue, k: int = 10, on_error: str = "raise",
-                  attention_checks=None) -> list[Recommendation]:
+                  attention_checks=None, curate: bool = False) -> list[Recommendation]:
         """Algorithm 2: the ``k`` paintings nearest (eq. 7) to the rated clips in the joint space,
         ``(painting id, distance)`` nearest first. ``query``: the user's ratings, ``{clip: 1-5}``,
         ``(clip, rating)`` pairs or a CSV with ``audio_path`` and ``rating`` columns. ``catalogue``: a
-        Catalog, its file, or what :meth:`index` takes (indexed now, with ``on_error``)."""
+        Catalog, its file, or what :meth:`index` takes (indexed now, with ``on_error``). ``curate``:
+        the user study's V/A filter on both sides (:func:`~affectzoo.models.mozart.ranking.curated`)."""
         clips, ratings = read_ratings(query)
-        music_z, _ = self.embed("music", clips)
-        return recommend_by_ratings(music_z.numpy(), ratings, self.index(catalogue, on_error), k, attention_checks)
+        music_z, music_va = self.embed("music", clips)
+        return recommend_by_ratings(music_z.numpy(), ratings, self.index(catalogue, on_error), k, attention_checks,
+                                    music_va.numpy(), curate)

@@ -24,7 +24,7 @@ def rating_weights(ratings, attention_checks=None) -> np.ndarray:
     if attention_checks is not None:
         r = np.where(np.asarray(attention_checks, dtype=bool), 0.0, r)
     if r.sum() <= 0:
-        raise ValueError("no rated item is left once attention checks are excluded")
+        raise ValueError("no rated item is left once attention checks (and the curation filter) are excluded")
     return r / r.sum()
 
 
@@ -54,12 +54,35 @@ def read_ratings(source, path_column: str = "audio_path") -> tuple[list[str], np
     return [str(clip) for clip, _ in pairs], np.asarray([float(r) for _, r in pairs], dtype=np.float64)
 
 
-def recommend_by_ratings(music_codes, ratings, catalogue, k: int = 10, attention_checks=None) -> list:
+#: The user study's curation (section 4): items with valence above 0.1 and |arousal| at least 0.1.
+CURATION = {"min_valence": 0.1, "min_abs_arousal": 0.1}
+
+
+def curated(va) -> np.ndarray:
+    """Mask of the V/A ``[N, 2]`` that pass the user study's curation filter (:data:`CURATION`)."""
+    va = np.asarray(va, dtype=np.float64)
+    return (va[:, 0] > CURATION["min_valence"]) & (np.abs(va[:, 1]) >= CURATION["min_abs_arousal"])
+
+
+def recommend_by_ratings(music_codes, ratings, catalogue, k: int = 10, attention_checks=None,
+                         music_va=None, curate: bool = False) -> list:
     """Algorithm 2: the ``k`` catalogue items nearest (eq. 7) to the rated clips' codes ``[M, D]``
     weighted by their ratings (eq. 8), as :class:`~affectzoo.catalog.Recommendation` ``(id,
-    distance)``, nearest first."""
-    from affectzoo.catalog import Recommendation
+    distance)``, nearest first. ``curate`` applies the user study's filter (:func:`curated`) to
+    both sides: rated clips outside it (by ``music_va``) weigh 0, and catalogue items outside it
+    (by their V/A) are not recommended."""
+    from affectzoo.catalog import Catalog, Recommendation
 
-    weights = rating_weights(ratings, attention_checks)
+    checks = np.zeros(len(ratings), dtype=bool) if attention_checks is None else np.asarray(attention_checks, bool)
+    if curate:
+        if music_va is None or catalogue.va is None:
+            raise ValueError("curation needs the V/A of the rated clips and of the catalogue")
+        checks = checks | ~curated(music_va)
+        keep = np.flatnonzero(curated(catalogue.va))
+        if len(keep) == 0:
+            raise ValueError("no catalogue item passes the curation filter")
+        catalogue = Catalog([catalogue.ids[i] for i in keep], np.asarray(catalogue.embeddings[keep]),
+                            np.asarray(catalogue.va[keep]), catalogue.model, catalogue.va_source, catalogue.kind)
+    weights = rating_weights(ratings, checks)
     index, distances = catalogue.nearest_weighted(np.asarray(music_codes, dtype=np.float64), weights, k)
     return [Recommendation(catalogue.ids[i], float(d)) for i, d in zip(index.tolist(), distances.tolist())]
