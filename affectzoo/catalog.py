@@ -494,6 +494,16 @@ def _array(path: Path, entry: dict, data_start: int, mmap: bool) -> np.ndarray:
         return np.frombuffer(handle.read(end - start), dtype=dtype).reshape(shape).copy()
 
 
+def existing_catalogue(items) -> "Catalog | None":
+    """``items`` when it is a :class:`Catalog`, the catalogue when it is a saved catalogue file
+    (``.safetensors``), else None: what every recommender's ``index`` returns before indexing anything."""
+    if isinstance(items, Catalog):
+        return items
+    if isinstance(items, (str, os.PathLike)) and str(items).endswith(".safetensors"):
+        return Catalog.load(items)
+    return None
+
+
 def catalogue_items(source, kind: str, on_error: str = "raise") -> tuple[list[str], list[tuple[str, str]]]:
     """(files, skipped) of a catalogue source: a folder (its ``kind`` files, recursively, sorted), a
     list of files and folders, or a ``.csv``/``.tsv`` table with a ``<kind>_path`` column (paths

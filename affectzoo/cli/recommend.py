@@ -92,5 +92,5 @@ def run_recommend(args) -> int:
 
 def run_recommend_music(args) -> int:
     print("affectzoo recommend-music is deprecated: use `affectzoo recommend IMAGE --catalog ...`", file=sys.stderr)
-    args.query = [args.image]
+    args.query, args.ratings, args.html = [args.image], None, None
     return run_recommend(args)

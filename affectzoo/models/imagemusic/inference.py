@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 
 from affectzoo import media
-from affectzoo.catalog import Catalog, Recommendation, encode_catalogue
+from affectzoo.catalog import Catalog, Recommendation, encode_catalogue, existing_catalogue
 from affectzoo.data.cache import FeatureCache
 from affectzoo.errors import InputError
 from affectzoo.models.rank_by_score import RankByScore
@@ -140,10 +140,9 @@ class ImageMusicInference(RankByScore):
         the music weights and ``clip_seconds``), so indexing again computes only new or changed
         files. ``on_error="skip"`` leaves out unreadable files with a warning instead of raising.
         """
-        if isinstance(items, Catalog):
-            return items
-        if media.is_path(items) and str(items).endswith(".safetensors"):
-            return Catalog.load(items)
+        existing = existing_catalogue(items)
+        if existing is not None:
+            return existing
         cache = FeatureCache("imagemusic-music")
         cfg = {"weights": self._music_weights_digest(), "branch": self.hparams.music_branch,
                "seconds": self.preprocess["clip_seconds"]}

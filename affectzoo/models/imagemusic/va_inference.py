@@ -17,9 +17,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from affectzoo import media
 from affectzoo.affect.similarity import affect_similarity
-from affectzoo.catalog import Catalog, Recommendation, encode_catalogue
+from affectzoo.catalog import Catalog, Recommendation, encode_catalogue, existing_catalogue
 from affectzoo.errors import InputError
 from affectzoo.models.rank_by_score import RankByScore
 
@@ -64,10 +63,9 @@ class ImageMusicVAInference(RankByScore):
         folder, files, or a ``.csv``/``.tsv`` table with an ``audio_path`` column; a saved catalogue
         file or a Catalog is returned as it is. Unreadable files raise, or with ``on_error="skip"``
         are left out with a warning."""
-        if isinstance(items, Catalog):
-            return items
-        if media.is_path(items) and str(items).endswith(".safetensors"):
-            return Catalog.load(items)
+        existing = existing_catalogue(items)
+        if existing is not None:
+            return existing
         kept, va = encode_catalogue(items, "audio", lambda path: self._side_va("music", path)[0], on_error)
         name = self.pretrained_cfg.name or type(self).__name__
         values = torch.stack(va).numpy()

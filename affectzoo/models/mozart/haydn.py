@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from affectzoo.catalog import Catalog, Recommendation, encode_catalogue
+from affectzoo.catalog import Catalog, Recommendation, encode_catalogue, existing_catalogue
 from affectzoo.models.mozart.ranking import read_ratings, recommend_by_ratings
 
 
@@ -37,10 +37,9 @@ class Haydn:
         """An image :class:`~affectzoo.catalog.Catalog` of paintings (folder, files or a table with an
         ``image_path`` column) whose embeddings and V/A are the predicted V/A; a Catalog or its
         saved file is returned as it is."""
-        if isinstance(items, Catalog):
-            return items
-        if isinstance(items, str) and items.endswith(".safetensors"):
-            return Catalog.load(items)
+        existing = existing_catalogue(items)
+        if existing is not None:
+            return existing
         kept, va = encode_catalogue(items, "image", lambda path: self.predictor.predict_va(images=path)["image"][0],
                                     on_error)
         values = torch.stack(va).numpy()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from affectzoo.catalog import Catalog, Recommendation, encode_catalogue
+from affectzoo.catalog import Catalog, Recommendation, encode_catalogue, existing_catalogue
 from affectzoo.models.mozart.ranking import read_ratings, recommend_by_ratings
 
 _SIDE_INPUT = {"image": "images", "music": "audio"}
@@ -53,10 +53,9 @@ class MozartInference:
         """A painting :class:`~affectzoo.catalog.Catalog` (embeddings: joint-space codes; V/A: predicted)
         of a folder, files or a table with an ``image_path`` column; a Catalog or its saved file is
         returned as it is. Unreadable files raise, or with ``on_error="skip"`` are left out."""
-        if isinstance(items, Catalog):
-            return items
-        if isinstance(items, str) and items.endswith(".safetensors"):
-            return Catalog.load(items)
+        existing = existing_catalogue(items)
+        if existing is not None:
+            return existing
         kept, encoded = encode_catalogue(items, "image", lambda path: self.embed("image", path), on_error)
         name = self.pretrained_cfg.name or type(self).__name__
         return Catalog(kept, torch.cat([z for z, _ in encoded]).numpy(), torch.cat([va for _, va in encoded]).numpy(),

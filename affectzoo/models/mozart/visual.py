@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from affectzoo.backbones.named import ALL_VIEWS, build_encoder
-from affectzoo.catalog import Catalog, Recommendation, encode_catalogue
+from affectzoo.catalog import Catalog, Recommendation, encode_catalogue, existing_catalogue
 from affectzoo.models.mozart.ranking import read_ratings, rating_weights
 
 
@@ -34,10 +34,9 @@ class Visual:
 
     def index(self, items, on_error: str = "raise") -> Catalog:
         """An image catalogue of unit-normalised features (a Catalog or its file is returned as it is)."""
-        if isinstance(items, Catalog):
-            return items
-        if isinstance(items, str) and items.endswith(".safetensors"):
-            return Catalog.load(items)
+        existing = existing_catalogue(items)
+        if existing is not None:
+            return existing
         kept, values = encode_catalogue(items, "image", self.features, on_error)
         return Catalog(kept, np.stack(values).astype(np.float32), model=f"visual ({self.encoder_name})", kind="image")
 
