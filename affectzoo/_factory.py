@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from affectzoo import _folder, _hub, _index, _registry
+from affectzoo import _engines, _folder, _hub, _index, _registry
 from affectzoo._pretrained import PretrainedCfg
 from affectzoo.errors import CheckpointError
 from affectzoo.tasks import TASKS, TaskError
@@ -33,7 +33,8 @@ def create_model(name: str, pretrained: bool = False, **overrides):
 
 
 def load(name_or_path, device="cpu", *, cache_dir=None, revision: str | None = None, **overrides):
-    """Trained model from a path, ``local-dir:``, registered name, family alias or ``hf-hub:`` source.
+    """Trained model from a path, ``local-dir:``, registered name, family alias or ``hf-hub:`` source
+    (or an engine without weights of its own, ``haydn`` or ``visual``: :mod:`affectzoo._engines`).
 
     The model is returned in eval mode on ``device``. ``cache_dir`` and ``revision`` apply to Hub
     sources; ``overrides`` change constructor arguments that do not change weight shapes.
@@ -41,6 +42,8 @@ def load(name_or_path, device="cpu", *, cache_dir=None, revision: str | None = N
     from affectzoo import _checkpoint
 
     source = str(name_or_path)
+    if _engines.is_engine(source):  # nothing to load: built with the overrides as its options
+        return _engines.build_engine(source, **overrides)
     kind, target = _classify(source)
     if kind == "hub":
         repo_id, spec_revision = _hub.parse_hub_spec(source)
@@ -58,6 +61,8 @@ def resolve_cfg(name_or_path) -> PretrainedCfg:
     """The cfg ``load(name_or_path)`` would give the model, read without building it (no torch for
     registered names, families and checkpoint folders)."""
     source = str(name_or_path)
+    if _engines.is_engine(source):
+        return _engines.engine_cfg(source)
     kind, target = _classify(source)
     if kind == "hub":
         repo_id, revision = _hub.parse_hub_spec(source)

@@ -261,3 +261,59 @@ def test_curation_filters_both_sides_as_the_user_study_did():
     assert len(plain) == 4
     with pytest.raises(ValueError, match="curation"):
         recommend_by_ratings(music_va, [1, 5], Catalog(["a"], va[:1]), music_va=music_va, curate=True)
+
+
+def test_salieri_reads_descriptions_trains_and_round_trips(tiny_va_items, tmp_path):
+    import lightning as L
+    import numpy as np
+
+    import affectzoo
+    from affectzoo.data.va_datamodule import OpenVADataModule
+    from affectzoo.models.mozart.descriptions import describe, read_descriptions
+    from test_sentence_encoder import make_folder
+
+    text_folder = str(make_folder(tmp_path / "minibert"))
+    torch.manual_seed(0)
+    model = affectzoo.create_model("salieri", **CHEAP, text_encoder=text_folder, text_dim=16, ae_epochs=1, patience=1)
+    assert model.reads_descriptions and model.hparams.text_encoder == text_folder and model.hparams.ae_epochs == 1
+    assert not any("sentence" in key or "transformer" in key for key in model.state_dict())
+    data = OpenVADataModule(root="unused", batch_size=8)
+    data.attach_model(model)
+    L.Trainer(max_epochs=3, accelerator="cpu", logger=False, enable_checkpointing=False, enable_progress_bar=False,
+              enable_model_summary=False).fit(model, data)
+    assert all(bool(s.fitted) for s in model.scalers.values())
+
+    images, music = tiny_va_items
+    predictor = affectzoo.create_model("imagemusic_va", **CHEAP, music_arousal="head").eval()
+    for side in predictor.standardize.values():
+        side.fitted.fill_(True)
+    model.use_va_predictor(predictor)
+    paintings = images["image_path"].tolist()[:6]
+    templated = model.index(paintings)
+    _, va = model.embed("image", paintings[:1])
+    assert model.descriptions("image", va)[0] == describe("image", *va[0].tolist())
+    table = tmp_path / "texts.csv"
+    table.write_text(f"image_path,description\n{paintings[0]},a stormy sea at night with a small boat\n")
+    assert read_descriptions(table) == {paintings[0]: "a stormy sea at night with a small boat"}
+    described = model.index(paintings, descriptions=table)
+    assert not np.allclose(described.embeddings[0], templated.embeddings[0]), "a user's text moves its painting"
+    np.testing.assert_allclose(described.embeddings[1:], templated.embeddings[1:], atol=1e-5)
+    clips = music["audio_path"].tolist()[:2]
+    found = model.recommend({clips[0]: 5, clips[1]: 1}, described, k=3)
+    loaded = affectzoo.load(str(model.save_pretrained(tmp_path / "salieri")))
+    loaded.use_va_predictor(predictor)
+    assert type(loaded).__name__ == "Salieri" and loaded.recommend({clips[0]: 5, clips[1]: 1}, described, k=3) == found
+    mozart = affectzoo.create_model("mozart", **CHEAP)
+    with pytest.raises(ValueError, match="reads no descriptions"):
+        mozart.embed("image", paintings[:1], descriptions=table)
+
+
+def test_haydn_and_visual_load_by_name_like_trained_models():
+    import affectzoo
+    from affectzoo._factory import require_task
+    from affectzoo.models.mozart import Haydn, Visual
+
+    haydn = affectzoo.load("haydn", predictor=object())
+    assert isinstance(haydn, Haydn) and haydn.pretrained_cfg.tasks == ("recommender",)
+    assert isinstance(affectzoo.load("visual", encoder="colour-statistics"), Visual)
+    assert require_task("visual", "recommender").architecture == "visual"

@@ -106,6 +106,14 @@ def tiny_open_va(tmp: Path, monkeypatch) -> list[str]:
     return ["--data.init_args.batch_size", "2"]
 
 
+def tiny_salieri(tmp, monkeypatch):
+    """``tiny_open_va`` and a tiny sentence encoder folder (the packaged MiniLM is not needed to run the recipe)."""
+    from test_sentence_encoder import make_folder
+
+    return [*tiny_open_va(tmp, monkeypatch), "--model.init_args.text_encoder", str(make_folder(tmp / "minibert")),
+            "--model.init_args.text_dim", "16"]
+
+
 STAND_INS = {
     "mpjudge": lambda tmp, monkeypatch: ["--data.init_args.path", str(tiny_mpd(tmp / "mpd")), "--data.init_args.batch_size", "2",
                             "--data.init_args.num_workers", "0", "--trainer.precision", "32-true"],
@@ -114,6 +122,7 @@ STAND_INS = {
     "imagemusic_open": tiny_open_pairs,
     "imagemusic_va_open": tiny_open_va,
     "mozart_open": tiny_open_va,
+    "salieri_open": tiny_salieri,
 }
 
 

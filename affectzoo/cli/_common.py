@@ -10,9 +10,10 @@ from typing import Callable, Sequence
 
 def add_model_option(parser: argparse.ArgumentParser, task: str) -> None:
     """``--model NAME``, with the task's models listed in the help (from the registry, torch-free)."""
+    from affectzoo._engines import engines_with_task
     from affectzoo._registry import models_with_task
 
-    offering = ", ".join(models_with_task(task)) or "none yet"
+    offering = ", ".join(models_with_task(task) + engines_with_task(task)) or "none yet"
     parser.add_argument("--model", metavar="NAME",
                         help=f"family, arch.tag, checkpoint folder or hf-hub: source (models with the {task} "
                              f"task: {offering}; default: the task's recommended family)")

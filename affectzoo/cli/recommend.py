@@ -19,6 +19,7 @@ def register(commands) -> dict:
     p = commands.add_parser("index", help="index a collection into a catalogue file (recommender task)")
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="folders, files, or a .csv/.tsv table of paths")
     p.add_argument("--out", required=True, metavar="CATALOG.safetensors", help="where to write the catalogue")
+    add_descriptions_option(p)
     add_model_option(p, TASK)
     add_on_error_option(p)
 
@@ -31,6 +32,7 @@ def register(commands) -> dict:
     p.add_argument("--catalog", required=True,
                    help="a catalogue file from `affectzoo index`, or a folder / table to index now")
     p.add_argument("-k", type=int, default=10, help="how many items to return (default 10)")
+    add_descriptions_option(p)
     add_model_option(p, TASK)
     add_on_error_option(p)
 
@@ -43,12 +45,27 @@ def register(commands) -> dict:
     return {"index": run_index, "recommend": run_recommend, "recommend-music": run_recommend_music}
 
 
+def add_descriptions_option(parser) -> None:
+    parser.add_argument("--descriptions", metavar="TEXTS.csv",
+                        help="texts of the items (a table with a path column and a description column), for models "
+                             "that read them (salieri); items without one are described from their V/A")
+
+
+def description_options(model, args) -> dict:
+    """``{"descriptions": ...}`` when ``--descriptions`` is given and the model reads texts."""
+    if not getattr(args, "descriptions", None):
+        return {}
+    if not getattr(model, "reads_descriptions", False):
+        raise SystemExit(f"--descriptions: {args.model or 'the default model'} reads no descriptions (salieri does)")
+    return {"descriptions": args.descriptions}
+
+
 def run_index(args) -> int:
     from affectzoo.cli._common import load_for_task
 
     model = load_for_task(args.model, TASK)
     sources = args.sources[0] if len(args.sources) == 1 else args.sources
-    catalogue = model.index(sources, on_error=args.on_error)
+    catalogue = model.index(sources, on_error=args.on_error, **description_options(model, args))
     path = catalogue.save(args.out)
     print(f"wrote {path}: {len(catalogue)} items, {catalogue.embeddings.shape[1]}-d embeddings"
           + (f", V/A from {catalogue.va_source}" if catalogue.va is not None else ""))
@@ -80,7 +97,8 @@ def run_recommend(args) -> int:
         raise SystemExit("give the query either as QUERY arguments or as --ratings FILE (one of them)")
     model = load_for_task(args.model, TASK)
     query = args.ratings or parse_query(args.query)
-    recommendations = model.recommend(query, args.catalog, k=args.k, on_error=args.on_error)
+    recommendations = model.recommend(query, args.catalog, k=args.k, on_error=args.on_error,
+                                      **description_options(model, args))
     for rank, (item, score) in enumerate(recommendations, start=1):
         print(f"{rank:>3}  {score:.4f}  {item}")
     if args.html:

@@ -78,7 +78,8 @@ class Mozart(MozartInference, SideFeatures, ZooModule):
             raise ValueError("Mozart needs image_encoders and music_encoders (it joins both modalities)")
         widths = (1024, 512, code_dim)
         self.standardize = nn.ModuleDict({side: Standardizer(dims[side]) for side in SIDES})
-        self.autoencoders = nn.ModuleDict({side: Autoencoder(dims[side], widths) for side in SIDES})
+        self.autoencoders = nn.ModuleDict({side: Autoencoder(dims[side] + self._description_width(), widths)
+                                           for side in SIDES})
         self.scalers = nn.ModuleDict({side: MinMaxScaler(code_dim) for side in SIDES})
         self.head = ProjectionHead(code_dim, 256, joint_dim)
         self._outputs: dict[str, list] = {side: [] for side in SIDES}
@@ -92,14 +93,29 @@ class Mozart(MozartInference, SideFeatures, ZooModule):
         every evaluation of trained weights), else ``"autoencoder"``."""
         return "head" if all(bool(s.fitted) for s in self.scalers.values()) else "autoencoder"
 
-    def project(self, side: str, standardized: Tensor, va: Tensor) -> Tensor:
-        """Joint-space codes ``[B, joint_dim]`` of standardised features and V/A ``[B, 2]``."""
-        code = self.scalers[side](self.autoencoders[side].encode(standardized))
+    def _description_width(self) -> int:
+        """Width of what :meth:`autoencoder_input` adds to the features (none here; Salieri's text)."""
+        return 0
+
+    @property
+    def reads_descriptions(self) -> bool:
+        """Whether items' text descriptions change their codes (Salieri)."""
+        return self._description_width() > 0
+
+    def autoencoder_input(self, side: str, vectors: Tensor, va: Tensor, texts=None) -> Tensor:
+        """What a side's autoencoder reads: the raw side vectors (:meth:`side_vector`) standardised.
+        ``va`` ``[B, 2]`` and ``texts`` (descriptions) are for subclasses that add to it."""
+        return self.standardize[side](vectors)
+
+    def project(self, side: str, inputs: Tensor, va: Tensor) -> Tensor:
+        """Joint-space codes ``[B, joint_dim]`` of autoencoder inputs and V/A ``[B, 2]``."""
+        code = self.scalers[side](self.autoencoders[side].encode(inputs))
         return self.head(code, va.to(code))
 
-    def embed_vectors(self, side: str, vectors: Tensor, va: Tensor) -> Tensor:
-        """Joint-space codes of raw side vectors (:meth:`side_vector`) and their V/A."""
-        return self.project(side, self.standardize[side](vectors), va)
+    def embed_vectors(self, side: str, vectors: Tensor, va: Tensor, texts=None) -> Tensor:
+        """Joint-space codes of raw side vectors (:meth:`side_vector`), their V/A and (Salieri) descriptions."""
+        va = va.to(vectors)
+        return self.project(side, self.autoencoder_input(side, vectors, va, texts), va)
 
     # ------------------------------------------------------------------------------ training
 
@@ -110,11 +126,15 @@ class Mozart(MozartInference, SideFeatures, ZooModule):
             for side, rows in self.training_vectors(pending).items():
                 self.standardize[side].fit(rows["vector"])
 
+    def _training_va(self, rows: dict) -> Tensor:
+        return torch.stack([rows["valence"], rows["arousal"]], dim=-1).float()
+
     def on_train_epoch_start(self) -> None:
         if self.current_epoch >= self.hparams.ae_epochs and self._stage() == "autoencoder":
             with torch.no_grad():
                 for side, rows in self.training_vectors(SIDES).items():
-                    self.scalers[side].fit(self.autoencoders[side].encode(self.standardize[side](rows["vector"])))
+                    inputs = self.autoencoder_input(side, rows["vector"], self._training_va(rows))
+                    self.scalers[side].fit(self.autoencoders[side].encode(inputs))
 
     def _labelled(self, part: dict) -> tuple[Tensor, Tensor]:
         """(V/A ``[B, 2]``, mask of the items with a V/A position: not sign-only labels)."""
@@ -125,7 +145,8 @@ class Mozart(MozartInference, SideFeatures, ZooModule):
         parts = {side: batch[side] for side in SIDES if side in batch}
         if not parts:
             raise InputError("batch", "has no 'image' or 'music' part")
-        vectors = {side: self.standardize[side](self.side_vector(side, part["features"], crop))
+        vectors = {side: self.autoencoder_input(side, self.side_vector(side, part["features"], crop),
+                                                self._labelled(part)[0])
                    for side, part in parts.items()}
         if self._stage() == "autoencoder":
             return sum(F.mse_loss(self.autoencoders[side](v), v) for side, v in vectors.items())
@@ -156,8 +177,8 @@ class Mozart(MozartInference, SideFeatures, ZooModule):
 
     def _collect(self, batch: dict) -> None:
         for side, part in batch.items():
-            vectors = self.standardize[side](self.side_vector(side, part["features"]))
             va, kept = self._labelled(part)
+            vectors = self.autoencoder_input(side, self.side_vector(side, part["features"]), va)
             recon = F.mse_loss(self.autoencoders[side](vectors), vectors, reduction="none").mean(1)
             self._outputs[side].append({"z": self.project(side, vectors, va)[kept], "va": va[kept], "recon": recon})
 
