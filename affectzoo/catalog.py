@@ -106,6 +106,9 @@ class Catalog:
     _scan: np.ndarray | Int8Rows | None = field(default=None, init=False, repr=False, compare=False)
     # (scanned array, its squared row norms): read from the file or computed once
     _sqnorm: tuple | None = field(default=None, init=False, repr=False, compare=False)
+    #: an approximate index (:class:`~affectzoo.catalog_ann.IVFPQIndex`) nearest_weighted takes its
+    #: candidates from: built by :meth:`build_ann`, saved beside the file, attached by :meth:`load`
+    ann: object = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.ids = [str(i) for i in self.ids]
@@ -126,6 +129,14 @@ class Catalog:
         scanned = self._scanned()
         return "int8" if isinstance(scanned, Int8Rows) else np.dtype(scanned.dtype).name
 
+    def build_ann(self, **options) -> "Catalog":
+        """Build and attach a faiss IVF-PQ index (:class:`~affectzoo.catalog_ann.IVFPQIndex`,
+        ``options`` its :meth:`~affectzoo.catalog_ann.IVFPQIndex.build` arguments); returns self."""
+        from affectzoo.catalog_ann import IVFPQIndex
+
+        self.ann = IVFPQIndex.build(self.embeddings, **options)
+        return self
+
     # ------------------------------------------------------------------------------ files
 
     def save(self, path: str | os.PathLike, storage: str = "float32", keep_float32: bool = False) -> Path:
@@ -138,6 +149,8 @@ class Catalog:
         :meth:`nearest_weighted` on it is exact for those, not for the originals;
         ``keep_float32=True`` also stores the float32 ``embeddings``: the search then scans the
         reduced copy and re-ranks its shortlist on the float32 rows (a larger file, a lighter scan).
+        An attached IVF-PQ index (:meth:`build_ann`) is written beside the file
+        (:func:`~affectzoo.catalog_ann.sidecar_path`); without one, a stale index there is removed.
         """
         from safetensors.numpy import save_file
 
@@ -162,11 +175,20 @@ class Catalog:
         metadata = {"format": FORMAT, "format_version": str(version), "ids": json.dumps(self.ids),
                     "model": self.model, "va_source": self.va_source, "kind": self.kind,
                     "meta": json.dumps(self.meta), "storage": storage}
-        return atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
+        written = atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata=metadata))
+        from affectzoo.catalog_ann import sidecar_path
+
+        if self.ann is not None:
+            self.ann.save(sidecar_path(written))
+        else:
+            sidecar_path(written).unlink(missing_ok=True)
+        return written
 
     @classmethod
-    def load(cls, path: str | os.PathLike, mmap: bool = True) -> "Catalog":
-        """Open a saved catalogue; ``mmap`` maps the arrays from the file instead of reading them."""
+    def load(cls, path: str | os.PathLike, mmap: bool = True, ann: bool = True) -> "Catalog":
+        """Open a saved catalogue; ``mmap`` maps the arrays from the file instead of reading them.
+        With ``ann`` an IVF-PQ index saved beside the file is attached (if faiss is installed;
+        otherwise a warning, and searches stay exact)."""
         path = Path(path)
         header, data_start = _read_header(path)
         meta = header.get("__metadata__", {})
@@ -196,6 +218,8 @@ class Catalog:
         norms = arrays.get("embeddings_sqnorm")
         if norms is not None and norms.shape == (len(catalog),):
             catalog._sqnorm = (catalog._scanned(), norms)
+        if ann:
+            catalog.ann = _saved_ann(path, len(catalog))
         return catalog
 
     # ------------------------------------------------------------------------------ search
@@ -230,7 +254,7 @@ class Catalog:
         return [(self.ids[i], float(s)) for i, s in zip(index[0].tolist(), scores[0].tolist())]
 
     def nearest_weighted(self, queries, weights, k: int = 10, block_size: int = DEFAULT_BLOCK,
-                         shortlist: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+                         shortlist: int | None = None, use_ann: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` items with the smallest ``d(p) = sum_i w_i ||z_i - p||_2`` (Mozart's eq. 7):
         (indices ``[k]``, distances ``[k]`` float64), nearest first, ties in catalogue order.
 
@@ -250,6 +274,10 @@ class Catalog:
         catalog_speed.py`` measures the recall against float64 on the originals). Saved with
         ``keep_float32=True``, the scan reads the reduced copy and the shortlist is re-ranked on the
         float32 rows (a few reads from the memory map), so the result is exact again.
+
+        With an IVF-PQ index attached (:meth:`build_ann`, or saved beside the file) and ``use_ann``,
+        there is no scan: the candidates are the index's ``shortlist`` nearest items of each rated
+        code and of their weighted mean (:mod:`affectzoo.catalog_ann`), re-ranked exactly the same way.
         """
         queries, weights = self._weighted_inputs(queries, weights)
         if k < 1:
@@ -263,6 +291,10 @@ class Catalog:
             return np.empty(0, np.int64), np.empty(0, np.float64)
         k = min(k, n)
         size = min(n, max(10 * k, 100) if shortlist is None else shortlist)
+        if self.ann is not None and use_ann:
+            candidates = self.ann.candidates(queries, weights, size)
+            if len(candidates) >= k:  # else (a sparse index) the scan below answers
+                return self._reranked(queries, weights, candidates, k)
         scanned = self._scanned()
         norms = self._scanned_sqnorm(scanned)
         counted = np.flatnonzero(weights > 0)  # a query of weight 0 adds nothing: leave it out of the GEMM
@@ -289,7 +321,10 @@ class Catalog:
             np.maximum(g, 0.0, out=g)
             np.sqrt(g, out=g)
             top.push(np.dot(g, w, out=dist[:stop - start])[None], start)
-        candidates = np.sort(top.index[0])
+        return self._reranked(queries, weights, np.sort(top.index[0]), k)
+
+    def _reranked(self, queries, weights, candidates: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The best ``k`` of the sorted ``candidates`` by eq. 7 in float64 (ties in catalogue order)."""
         exact = _weighted_distances(queries, weights, _rows_float64(self.embeddings, candidates))
         order = np.lexsort((candidates, exact))[:k]
         return candidates[order], exact[order]
@@ -492,6 +527,22 @@ def _array(path: Path, entry: dict, data_start: int, mmap: bool) -> np.ndarray:
     with open(path, "rb") as handle:
         handle.seek(data_start + start)
         return np.frombuffer(handle.read(end - start), dtype=dtype).reshape(shape).copy()
+
+
+def _saved_ann(path: Path, items: int):
+    """The IVF-PQ index saved beside the catalogue file ``path``, or None (none there, or no faiss)."""
+    from affectzoo.catalog_ann import IVFPQIndex, sidecar_path
+
+    sidecar = sidecar_path(path)
+    if not sidecar.is_file():
+        return None
+    try:
+        return IVFPQIndex.load(sidecar, expected_items=items)
+    except ImportError:
+        import warnings
+
+        warnings.warn(f"{sidecar}: an IVF-PQ index, but faiss is not installed; searching {path} exactly", stacklevel=3)
+        return None
 
 
 def existing_catalogue(items) -> "Catalog | None":
