@@ -13,7 +13,10 @@ before each call so that idle thread pools settle), it times (median ms):
 * ``gemm_fp32``: one fp32 GEMM of the whole in-memory catalogue against the queries, with the
   same precomputed item norms, weighted sum and argpartition top-k (no blocking);
   ``gemm_fp32_with_norms`` also computes the item norms in the timed call;
-* ``naive``: eq. 7 as a Python loop of ``torch.cdist`` per rated clip, weighted sum, ``topk``.
+* ``naive``: eq. 7 as a Python loop of ``torch.cdist`` per rated clip, weighted sum, ``topk``;
+* with ``--faiss``: ``ours_ivfpq``, the float32 file with a faiss IVF-PQ index beside it
+  (:mod:`affectzoo.catalog_ann`: candidates near each rated code and their weighted mean, re-ranked
+  exactly); its build time and index size are reported too.
 
 Recall@k of each is measured against exact float64 eq. 7 on the original float32 vectors. Peak
 memory per call: ``tracemalloc`` (NumPy/Python heap allocated during the call; torch's allocator
@@ -21,7 +24,7 @@ is invisible to it) and RssAnon sampled from /proc/self/status every ~0.5 ms aft
 malloc_trim (anonymous resident memory, all libraries; memory-mapped file pages are not anonymous),
 both minus the level before the call.
 
-    python benchmarks/catalog_speed.py --n 1000000 --dim 128 --queries 11 --k 10 --repeat 5 --json OUT
+    python benchmarks/catalog_speed.py --n 1000000 --dim 128 --queries 11 --k 10 --repeat 5 --json OUT [--faiss]
 """
 
 from __future__ import annotations
@@ -167,6 +170,8 @@ def main() -> None:
     parser.add_argument("--block-size", type=int, default=DEFAULT_BLOCK)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None, help="also write every figure to this JSON file")
+    parser.add_argument("--faiss", action="store_true", help="also time an IVF-PQ index (needs faiss-cpu)")
+    parser.add_argument("--nprobe", type=int, default=16, help="IVF lists visited per probe (with --faiss)")
     args = parser.parse_args()
     started = time.perf_counter()
 
@@ -183,6 +188,17 @@ def main() -> None:
             files[name] = catalog.save(Path(folder) / f"{name}.safetensors", storage=storage, keep_float32=keep)
         del catalog
         loaded = {name: Catalog.load(path) for name, path in files.items()}
+        index_facts = {}
+        if args.faiss:
+            print("building the IVF-PQ index ...", flush=True)
+            t = time.perf_counter()
+            indexed = Catalog.load(files["ours"]).build_ann(nprobe=args.nprobe, seed=args.seed)
+            index_facts["ivfpq_build_s"] = round(time.perf_counter() - t, 1)
+            sidecar = indexed.ann.save(Path(folder) / "ours.ivfpq.faiss")
+            index_facts["ivfpq_index_mb"] = round(os.path.getsize(sidecar) / 2**20, 1)
+            index_facts["ivfpq"] = {"nlist": int(indexed.ann.index.nlist), "m": int(indexed.ann.index.pq.M),
+                                    "nbits": int(indexed.ann.index.pq.nbits), "nprobe": args.nprobe}
+            loaded["ours_ivfpq"] = indexed
         assert all(isinstance(c._scanned().codes if c.storage == "int8" else c._scanned(), np.memmap)
                    for c in loaded.values()), "catalogues are memory-mapped"
         norms = np.einsum("ij,ij->i", codes, codes)  # the reference gets the same precomputed norms
@@ -232,6 +248,7 @@ def main() -> None:
                          "catalogue itself (mapped file pages, or the in-memory array of the references)",
         "file_mb": {name: round(value, 1) for name, value in sizes.items()},
         "reference_catalogue_in_memory_mb": round(codes.nbytes / 2**20, 1),
+        **index_facts,
         "runtime_s": round(time.perf_counter() - started, 1),
     }
     if args.json:

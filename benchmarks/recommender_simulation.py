@@ -9,7 +9,8 @@ from the pool: ``rating = clip(round(5 - 2 * |va - t|), 1, 5)`` on the songs' la
 Visual baseline, which learns from rated paintings, gets 11 pictures rated the same way (from
 the catalogue; they are not recommended back).
 
-Engines: ``mozart`` (the shipped or a given checkpoint), ``haydn`` (the zoo's V/A predictor),
+Engines: ``mozart`` and ``salieri`` (the shipped or given checkpoints; Salieri's items described by
+its V/A-word template, no user texts), ``haydn`` (the zoo's V/A predictor),
 ``visual`` (EfficientNet-Lite2 cosine), ``random`` (a floor). Per engine, over the users' top-k:
 
 * ``affective_distance``: V/A distance (labels) of each recommended picture to the
@@ -72,13 +73,16 @@ def rbo(a: list, b: list, p: float = 0.9) -> float:
     return float(np.dot(weights, overlap) / sum(weights))
 
 
+MUSIC_ENGINES = ("mozart", "salieri", "haydn")
+
+
 def energy_check(run: dict, songs, va_of: dict, k: int) -> dict:
     """Mean labelled arousal of the top-k pictures for an energetic and a calm listener, per music engine."""
     order = songs["arousal"].to_numpy(float).argsort()
     users = {"calm": songs["audio_path"].iloc[order[:5]], "energetic": songs["audio_path"].iloc[order[-5:]]}
     out = {"catalogue mean arousal": round(float(np.mean([va[1] for va in va_of.values()])), 4)}
     for listener, clips in users.items():
-        for name in ("mozart", "haydn"):
+        for name in MUSIC_ENGINES:
             found = run[name]({"songs": dict.fromkeys(clips, 5.0), "pictures": {}})
             out[f"{name}: {listener} listener's pictures, mean arousal"] = round(float(np.mean([va_of[p][1] for p in found])), 4)
         out[f"{listener} songs' mean arousal"] = round(float(songs.set_index("audio_path").loc[list(clips), "arousal"].mean()), 4)
@@ -92,13 +96,20 @@ def engines(args, pictures) -> dict:
 
     paths = pictures["image_path"].tolist()
     mozart = affectzoo.load(args.mozart)
+    salieri = affectzoo.load(args.salieri)
+    salieri.use_va_predictor(mozart.va_predictor)
     haydn = Haydn(mozart.va_predictor)
     visual = Visual()
-    catalogues = {"mozart": mozart.index(paths), "haydn": haydn.index(paths), "visual": visual.index(paths)}
+    music = {"mozart": mozart, "salieri": salieri, "haydn": haydn}
+    catalogues = {name: engine.index(paths) for name, engine in music.items()}
+    catalogues["visual"] = visual.index(paths)
     rng = np.random.default_rng(args.seed + 1)
+
+    def by_music(name):
+        return lambda user: [r.item for r in music[name].recommend(user["songs"], catalogues[name], k=args.k)]
+
     return {
-        "mozart": lambda user: [r.item for r in mozart.recommend(user["songs"], catalogues["mozart"], k=args.k)],
-        "haydn": lambda user: [r.item for r in haydn.recommend(user["songs"], catalogues["haydn"], k=args.k)],
+        **{name: by_music(name) for name in MUSIC_ENGINES},
         "visual": lambda user: [r.item for r in visual.recommend(user["pictures"], catalogues["visual"], k=args.k)],
         "random": lambda user: [paths[i] for i in rng.choice(
             [i for i, p in enumerate(paths) if p not in user["pictures"]], args.k, replace=False)],
@@ -148,7 +159,8 @@ def simulate(args) -> dict:
                                  "rbo": round(float(np.mean([rbo(x, y) for x, y in zip(lists[a], lists[b])])), 4)}
     result["energy check"] = energy_check(run, songs, va_of, args.k)
     result["setup"] = {"users": args.users, "k": args.k, "seed": args.seed, "catalogue": len(pictures),
-                       "song_pool": len(songs), "rated_per_user": RATED, "mozart": args.mozart}
+                       "song_pool": len(songs), "rated_per_user": RATED, "mozart": args.mozart,
+                       "salieri": args.salieri}
     return result
 
 
@@ -156,6 +168,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", default="../shared/data")
     parser.add_argument("--mozart", default="mozart", help="Mozart weights to load (name or folder)")
+    parser.add_argument("--salieri", default="salieri", help="Salieri weights to load (name, folder or .ckpt)")
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("-k", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
@@ -170,6 +183,8 @@ def main() -> None:
         from affectzoo._io import atomic_write_text
 
         command = f"python benchmarks/recommender_simulation.py --users {args.users} -k {args.k} --seed {args.seed}"
+        command += "".join(f" --{name} {value}" for name, value in (("mozart", args.mozart), ("salieri", args.salieri))
+                           if value != name)
         cards = {f"simulation ({args.users} users, top-{args.k}): {name}": {"metrics": metrics, "command": command}
                  for name, metrics in result.items() if name != "setup"}
         atomic_write_text(args.json, json.dumps(cards, indent=1) + "\n")
