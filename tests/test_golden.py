@@ -52,7 +52,7 @@ def mozart_outputs(model, images, audio) -> dict:
 
 #: What ``affectzoo.load`` is given -> the outputs recorded for it (the name of the JSON file in golden/).
 CASES = {"mpjudge": mpjudge_outputs, "imagemusic": imagemusic_outputs, "imagemusic_lite0.musicnn": imagemusic_outputs,
-         "mozart": mozart_outputs}
+         "mozart": mozart_outputs, "salieri": mozart_outputs}
 
 
 def _flatten(value) -> list:
