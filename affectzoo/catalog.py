@@ -276,8 +276,9 @@ class Catalog:
         float32 rows (a few reads from the memory map), so the result is exact again.
 
         With an IVF-PQ index attached (:meth:`build_ann`, or saved beside the file) and ``use_ann``,
-        there is no scan: the candidates are the index's ``shortlist`` nearest items of each rated
-        code and of their weighted mean (:mod:`affectzoo.catalog_ann`), re-ranked exactly the same way.
+        there is no scan: the candidates are the index's ``shortlist`` (default ``max(30 k, 300)``)
+        nearest items of each rated code and of their weighted mean (:mod:`affectzoo.catalog_ann`),
+        re-ranked exactly the same way.
         """
         queries, weights = self._weighted_inputs(queries, weights)
         if k < 1:
@@ -291,8 +292,9 @@ class Catalog:
             return np.empty(0, np.int64), np.empty(0, np.float64)
         k = min(k, n)
         size = min(n, max(10 * k, 100) if shortlist is None else shortlist)
-        if self.ann is not None and use_ann:
-            candidates = self.ann.candidates(queries, weights, size)
+        if self.ann is not None and use_ann:  # PQ distances are rough: a longer default shortlist per probe
+            per_probe = min(n, max(30 * k, 300) if shortlist is None else shortlist)
+            candidates = self.ann.candidates(queries, weights, per_probe)
             if len(candidates) >= k:  # else (a sparse index) the scan below answers
                 return self._reranked(queries, weights, candidates, k)
         scanned = self._scanned()
