@@ -344,3 +344,12 @@ def test_emotify_bad_files(tmp_path):
     empty.mkdir()
     with pytest.raises(InputError, match="no Emotify data.csv"):
         read_emotify(empty)
+
+
+def test_agreed_deam_keeps_songs_under_both_sd_limits_on_the_1_to_9_scale(deam_root):
+    from affectzoo.data.readers import agreed_deam
+
+    frame = read_deam(deam_root)
+    assert sorted(agreed_deam(frame)["id"]) == ["1001", "2", "2001"], "the paper's limits (1.75, 1.0) keep all three"
+    assert agreed_deam(frame, valence_sd=0.6)["id"].tolist() == ["1001"], "valence SDs 0.63 and 0.98 are over 0.6"
+    assert agreed_deam(frame, arousal_sd=0.9)["id"].tolist() == ["2001"]

@@ -9,7 +9,7 @@ which columns it took. A missing file, a missing column or an unparsable value r
 """
 
 from affectzoo.data.readers.bass import read_bass
-from affectzoo.data.readers.deam import read_1000songs, read_1000songs_curves, read_deam
+from affectzoo.data.readers.deam import agreed_deam, read_1000songs, read_1000songs_curves, read_deam
 from affectzoo.data.readers.emid import read_emid
 from affectzoo.data.readers.emopia import read_emopia
 from affectzoo.data.readers.emotify import gems_va_proxy, read_emotify, read_emotify_listeners
@@ -25,6 +25,7 @@ __all__ = [
     "read_1000songs",
     "read_1000songs_curves",
     "read_bass",
+    "agreed_deam",
     "read_deam",
     "read_emid",
     "read_emopia",

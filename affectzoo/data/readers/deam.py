@@ -114,6 +114,15 @@ def _read_deam_static(path: Path) -> pd.DataFrame:
     })
 
 
+def agreed_deam(frame: pd.DataFrame, valence_sd: float = 1.75, arousal_sd: float = 1.0) -> pd.DataFrame:
+    """The songs of :func:`read_deam` whose raters agreed: valence SD <= ``valence_sd`` and arousal
+    SD <= ``arousal_sd``, both on DEAM's 1..9 scale (the frame stores spreads on [-1, 1], SD / 4).
+    The defaults are Yilma & Leiva's filter for Mozart's training songs (909 of the full release)."""
+    kept = (frame["valence_std"] <= spread_from_1_to_9(valence_sd) + 1e-12) & \
+           (frame["arousal_std"] <= spread_from_1_to_9(arousal_sd) + 1e-12)
+    return frame[kept].reset_index(drop=True)
+
+
 def read_1000songs(path: str | os.PathLike, audio_dir: str | os.PathLike | None = None) -> pd.DataFrame:
     """1000-Songs static song-level labels with song info, valence/arousal in [-1, 1].
 
