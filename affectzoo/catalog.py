@@ -219,7 +219,9 @@ class Catalog:
         if norms is not None and norms.shape == (len(catalog),):
             catalog._sqnorm = (catalog._scanned(), norms)
         if ann:
-            catalog.ann = _saved_ann(path, len(catalog))
+            from affectzoo.catalog_ann import saved_index
+
+            catalog.ann = saved_index(path, len(catalog))
         return catalog
 
     # ------------------------------------------------------------------------------ search
@@ -529,22 +531,6 @@ def _array(path: Path, entry: dict, data_start: int, mmap: bool) -> np.ndarray:
     with open(path, "rb") as handle:
         handle.seek(data_start + start)
         return np.frombuffer(handle.read(end - start), dtype=dtype).reshape(shape).copy()
-
-
-def _saved_ann(path: Path, items: int):
-    """The IVF-PQ index saved beside the catalogue file ``path``, or None (none there, or no faiss)."""
-    from affectzoo.catalog_ann import IVFPQIndex, sidecar_path
-
-    sidecar = sidecar_path(path)
-    if not sidecar.is_file():
-        return None
-    try:
-        return IVFPQIndex.load(sidecar, expected_items=items)
-    except ImportError:
-        import warnings
-
-        warnings.warn(f"{sidecar}: an IVF-PQ index, but faiss is not installed; searching {path} exactly", stacklevel=3)
-        return None
 
 
 def existing_catalogue(items) -> "Catalog | None":

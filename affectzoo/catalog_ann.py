@@ -108,10 +108,23 @@ class IVFPQIndex:
         return cls(index, nprobe)
 
 
-def _float32_rows(rows, index: np.ndarray) -> np.ndarray:
-    """``rows[index]`` as a contiguous float32 array (int8 rows dequantised)."""
-    from affectzoo.catalog import Int8Rows
+def saved_index(catalogue_path: Path, items: int) -> IVFPQIndex | None:
+    """The index saved beside the catalogue file, or None (none there; or no faiss, with a warning)."""
+    sidecar = sidecar_path(catalogue_path)
+    if not sidecar.is_file():
+        return None
+    try:
+        return IVFPQIndex.load(sidecar, expected_items=items)
+    except ImportError:
+        import warnings
 
-    if isinstance(rows, Int8Rows):
+        warnings.warn(f"{sidecar}: an IVF-PQ index, but faiss is not installed; searching {catalogue_path} exactly",
+                      stacklevel=3)
+        return None
+
+
+def _float32_rows(rows, index: np.ndarray) -> np.ndarray:
+    """``rows[index]`` as a contiguous float32 array (:class:`~affectzoo.catalog.Int8Rows` dequantised)."""
+    if hasattr(rows, "dequantised"):
         return np.ascontiguousarray(rows.dequantised(index, np.float32))
     return np.ascontiguousarray(rows[index], dtype=np.float32)
