@@ -432,3 +432,42 @@ def test_timm_weights_already_in_the_hugging_face_cache_load_offline(tmp_path, m
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "empty"))
     random_init = timm_image_encoder("test_resnet")
     assert not random_init.cfg["pretrained"] and "not in the Hugging Face cache" in random_init.cfg["weights"]
+
+
+def test_mert_by_name_loads_from_the_hugging_face_cache_and_says_when_it_is_absent(tmp_path, monkeypatch):
+    import json
+
+    import numpy as np
+    import soundfile as sf
+    from transformers import HubertConfig, HubertModel
+
+    from affectzoo.backbones.named import build_encoder, encoder_modality
+    from affectzoo.errors import CheckpointError
+    from hub_cache import fake_hub_cache
+
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "empty"))
+    with pytest.raises(CheckpointError, match="m-a-p/MERT-v1-95M are not on this machine"):
+        build_encoder("MERT-v1-95M")
+    torch.manual_seed(0)
+    config = HubertConfig(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
+                          conv_dim=(8, 8), conv_stride=(5, 4), conv_kernel=(10, 8), num_conv_pos_embeddings=16,
+                          num_conv_pos_embedding_groups=2)
+    HubertModel(config).save_pretrained(tmp_path / "tiny")
+    (tmp_path / "tiny" / "preprocessor_config.json").write_text(json.dumps({"sampling_rate": 24000,
+                                                                            "do_normalize": True}))
+    files = {p.name: p for p in (tmp_path / "tiny").iterdir()}
+    fake_hub_cache(tmp_path / "hub", "m-a-p/MERT-v1-95M", files, monkeypatch)
+    encoder = build_encoder("MERT-v1-95M", clip_seconds=1.0)
+    assert encoder_modality("MERT-v1-95M") == "audio" and encoder.preprocess["sample_rate"] == 24000
+    wave = 0.3 * np.sin(2 * np.pi * 440 * np.arange(16000) / 16000)
+    sf.write(tmp_path / "clip.wav", wave, 16000)
+    features = encoder.encode(str(tmp_path / "clip.wav"))
+    assert features.shape == (16,) and torch.isfinite(features).all()
+    louder = tmp_path / "louder.wav"
+    sf.write(louder, 3 * wave, 16000)
+    torch.testing.assert_close(encoder.encode(str(louder)), features, atol=1e-4, rtol=1e-4)  # normalised per clip
+    import affectzoo
+
+    mozart = affectzoo.create_model("mozart", image_encoders=("colour-statistics",),
+                                    music_encoders=("MERT-v1-95M", "audio-statistics"), clip_seconds=1.0)
+    assert mozart.autoencoders["music"].encoder[0].in_features == 16 + 8

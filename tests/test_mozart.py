@@ -102,7 +102,7 @@ def test_haydn_ranks_paintings_by_eq_7_on_the_va_plane(tmp_path):
     csv = tmp_path / "ratings.csv"
     csv.write_text("audio_path,rating\n" + "".join(f"c{k}.wav,{r}\n" for k, r in enumerate((5, 1, 3))))
     assert engine.recommend(csv, catalogue, k=2) == found[:2]
-    with pytest.raises(ValueError, match="no ratings"):
+    with pytest.raises(ValueError, match="none given"):
         engine.recommend({}, catalogue)
 
 
@@ -219,6 +219,21 @@ def test_index_and_recommend_commands_take_ratings_and_write_a_page(tmp_path, ca
     assert text.count("<img ") == 3 and text.count("rated 5") == 1 and text.count("<audio ") == 2
     with pytest.raises(SystemExit, match="one of them"):
         main(["recommend", "c0.wav=5", "--ratings", "r.csv", "--catalog", str(catalogue), "--model", model_folder])
+    from affectzoo.models.mozart.ranking import CURATION
+
+    curate = ["recommend", "--ratings", str(tmp_path / "ratings.csv"), "--catalog", str(catalogue),
+              "--model", model_folder, "-k", "5", "--curate"]
+    monkeypatch.setitem(CURATION, "min_valence", 2.0)  # nothing passes: proves --curate reaches the filter
+    assert main(curate) == 2 and "no catalogue item passes the curation filter" in capsys.readouterr().err
+    monkeypatch.setitem(CURATION, "min_valence", -2.0)
+    monkeypatch.setitem(CURATION, "min_abs_arousal", 0.0)
+    assert main(curate) == 0 and len(capsys.readouterr().out.splitlines()) == 5
+    with pytest.raises(SystemExit, match="reads no descriptions"):
+        main(["recommend", "--ratings", str(tmp_path / "ratings.csv"), "--catalog", str(catalogue),
+              "--model", model_folder, "--descriptions", str(tmp_path / "ratings.csv")])
+    with pytest.raises(SystemExit, match="no curation filter"):
+        main(["recommend", str(paintings / "p0.jpg") + "=5", "--catalog", str(paintings), "--model", "visual",
+              "--curate"])
 
 
 def test_visual_baseline_scores_by_weighted_cosine_to_rated_paintings(tmp_path, monkeypatch):

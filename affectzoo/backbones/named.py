@@ -7,6 +7,8 @@ others. Names:
 * ``MTT_musicnn``, ``MSD_musicnn``: musicnn taggers, per-patch embedding + tags of the first
   ``clip_seconds`` (all 3-s patches, or ``patches`` spread over the clip);
 * ``audio-statistics``: loudness and spectral statistics of the first ``clip_seconds``;
+* ``MERT-v1-330M``, ``MERT-v1-95M`` (Mozart's paper encoder): layer- and time-averaged states of
+  the first ``clip_seconds`` at 24 kHz, where the weights are already in the Hugging Face cache;
 * ``tf_efficientnet_lite0/1/2`` (or any timm name): pooled ImageNet features of the picture at the
   model's own resolution (timm's crop_pct), in several ``views`` (centre crop, mirrored, whole
   picture, mirrored);
@@ -18,13 +20,14 @@ from __future__ import annotations
 from affectzoo.backbones.frozen import FrozenEncoder
 
 MUSICNN_NAMES = ("MTT_musicnn", "MSD_musicnn")
+MERT_NAMES = ("MERT-v1-330M", "MERT-v1-95M")
 AUDIO_STATISTICS, COLOUR_STATISTICS = "audio-statistics", "colour-statistics"
 ALL_VIEWS = ("center", "flip", "full", "full_flip")
 
 
 def encoder_modality(name: str) -> str:
     """``"audio"`` or ``"image"``: what the named encoder reads."""
-    return "audio" if name in MUSICNN_NAMES or name == AUDIO_STATISTICS else "image"
+    return "audio" if name in MUSICNN_NAMES or name in MERT_NAMES or name == AUDIO_STATISTICS else "image"
 
 
 def build_encoder(name: str, clip_seconds: float | None = 30.0, patches: int | None = None,
@@ -36,6 +39,10 @@ def build_encoder(name: str, clip_seconds: float | None = 30.0, patches: int | N
 
         return Musicnn.from_checkpoint(checkpoint=name, frozen=True, clip_seconds=clip_seconds, patches=patches,
                                        precision=precision)
+    if name in MERT_NAMES:
+        from affectzoo.backbones.hf_audio import HFAudioEncoder
+
+        return HFAudioEncoder(name, clip_seconds=clip_seconds)
     if name == AUDIO_STATISTICS:
         from affectzoo.backbones.hand_features import AudioStatistics
 

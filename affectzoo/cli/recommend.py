@@ -32,6 +32,9 @@ def register(commands) -> dict:
     p.add_argument("--catalog", required=True,
                    help="a catalogue file from `affectzoo index`, or a folder / table to index now")
     p.add_argument("-k", type=int, default=10, help="how many items to return (default 10)")
+    p.add_argument("--curate", action="store_true",
+                   help="the user study's filter (Yilma & Leiva): only clips and paintings with valence > 0.1 and "
+                        "|arousal| >= 0.1 (mozart, salieri, haydn)")
     add_descriptions_option(p)
     add_model_option(p, TASK)
     add_on_error_option(p)
@@ -58,6 +61,18 @@ def description_options(model, args) -> dict:
     if not getattr(model, "reads_descriptions", False):
         raise SystemExit(f"--descriptions: {args.model or 'the default model'} reads no descriptions (salieri does)")
     return {"descriptions": args.descriptions}
+
+
+def curation_options(model, args) -> dict:
+    """``{"curate": True}`` with ``--curate``, for models whose ``recommend`` has the filter."""
+    import inspect
+
+    if not getattr(args, "curate", False):
+        return {}
+    if "curate" not in inspect.signature(model.recommend).parameters:
+        raise SystemExit(f"--curate: {args.model or 'the default model'} has no curation filter "
+                         "(mozart, salieri and haydn do)")
+    return {"curate": True}
 
 
 def run_index(args) -> int:
@@ -98,7 +113,7 @@ def run_recommend(args) -> int:
     model = load_for_task(args.model, TASK)
     query = args.ratings or parse_query(args.query)
     recommendations = model.recommend(query, args.catalog, k=args.k, on_error=args.on_error,
-                                      **description_options(model, args))
+                                      **description_options(model, args), **curation_options(model, args))
     for rank, (item, score) in enumerate(recommendations, start=1):
         print(f"{rank:>3}  {score:.4f}  {item}")
     if args.html:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from affectzoo.errors import InputError
+
 RATING_RANGE = (1.0, 5.0)
 
 
@@ -17,14 +19,15 @@ def rating_weights(ratings, attention_checks=None) -> np.ndarray:
     """``w_i = r_i / sum(r)`` of ratings on 1-5; items flagged in ``attention_checks`` weigh 0."""
     r = np.asarray(ratings, dtype=np.float64)
     if r.ndim != 1 or len(r) == 0:
-        raise ValueError("ratings must be a non-empty list of numbers")
+        raise InputError("ratings", "must be a non-empty list of numbers")
     low, high = RATING_RANGE
     if np.isnan(r).any() or (r < low).any() or (r > high).any():
-        raise ValueError(f"ratings must lie in [{low:g}, {high:g}], got {r.tolist()}")
+        raise InputError("ratings", f"must lie in [{low:g}, {high:g}], got {r.tolist()}")
     if attention_checks is not None:
         r = np.where(np.asarray(attention_checks, dtype=bool), 0.0, r)
     if r.sum() <= 0:
-        raise ValueError("no rated item is left once attention checks (and the curation filter) are excluded")
+        raise InputError("ratings", "no rated item is left once attention checks (and the curation filter) are "
+                                    "excluded")
     return r / r.sum()
 
 
@@ -34,7 +37,6 @@ def read_ratings(source, path_column: str = "audio_path") -> tuple[list[str], np
     file's folder)."""
     from pathlib import Path
 
-    from affectzoo.errors import InputError
 
     if isinstance(source, dict):
         pairs = list(source.items())
@@ -50,7 +52,7 @@ def read_ratings(source, path_column: str = "audio_path") -> tuple[list[str], np
     else:
         pairs = list(source)
     if not pairs:
-        raise ValueError("no ratings given: rate at least one clip")
+        raise InputError("ratings", "none given: rate at least one clip")
     return [str(clip) for clip, _ in pairs], np.asarray([float(r) for _, r in pairs], dtype=np.float64)
 
 
@@ -80,7 +82,7 @@ def recommend_by_ratings(music_codes, ratings, catalogue, k: int = 10, attention
         checks = checks | ~curated(music_va)
         keep = np.flatnonzero(curated(catalogue.va))
         if len(keep) == 0:
-            raise ValueError("no catalogue item passes the curation filter")
+            raise InputError("catalogue", "no catalogue item passes the curation filter")
         catalogue = Catalog([catalogue.ids[i] for i in keep], np.asarray(catalogue.embeddings[keep]),
                             np.asarray(catalogue.va[keep]), catalogue.model, catalogue.va_source, catalogue.kind)
     weights = rating_weights(ratings, checks)
