@@ -114,6 +114,13 @@ def tiny_salieri(tmp, monkeypatch):
             "--model.init_args.text_dim", "16"]
 
 
+def tiny_palettes(tmp, monkeypatch):
+    """Toy open-palettes music, palettes and colour-emotion data (``test_music2palette``)."""
+    from test_music2palette import write_toy_palettes
+
+    return ["--data.init_args.root", str(write_toy_palettes(tmp, monkeypatch)), "--data.init_args.batch_size", "2"]
+
+
 STAND_INS = {
     "mpjudge": lambda tmp, monkeypatch: ["--data.init_args.path", str(tiny_mpd(tmp / "mpd")), "--data.init_args.batch_size", "2",
                             "--data.init_args.num_workers", "0", "--trainer.precision", "32-true"],
@@ -123,6 +130,7 @@ STAND_INS = {
     "imagemusic_va_open": tiny_open_va,
     "mozart_open": tiny_open_va,
     "salieri_open": tiny_salieri,
+    "music2palette_open": tiny_palettes,
 }
 
 

@@ -90,8 +90,8 @@ def test_family_without_weights_says_so(checkpoints_dir, isolated_registry):
 
     with pytest.raises(CheckpointError, match="the newpaper family ships no trained weights yet"):
         affectzoo.load("newpaper")
-    with pytest.raises(UnknownModelError, match="unknown model 'music2palette'"):
-        affectzoo.load("music2palette")
+    with pytest.raises(UnknownModelError, match="unknown model 'nosuchpaper'"):
+        affectzoo.load("nosuchpaper")
 
 
 def test_load_of_an_untrained_tag_is_a_clear_error(checkpoints_dir):

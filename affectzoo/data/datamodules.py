@@ -17,6 +17,7 @@ Use from a recipe by class path::
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 import pandas as pd
@@ -218,6 +219,20 @@ class OpenPalettesDataModule(BuildDataModule):
 
     build_name, table = "open-palettes", "music"
     media = ("audio",)
+    _color_emotion = None
+
+    @property
+    def color_emotion(self):
+        """The colour-emotion model the build matched with (fitted once from BCP-37 and the Bottini
+        picks under ``root``): Music2Palette's emotion-consistency loss reads palettes through it."""
+        if self._color_emotion is None:
+            from affectzoo.affect.color_emotion import ColorEmotionModel
+            from affectzoo.data.readers_palettes import read_bcp37, read_bottini_experiment4
+
+            root = Path(self.root)
+            self._color_emotion = ColorEmotionModel.fit(read_bcp37(root / "palettes" / "bcp37" / "T_BCP.csv"),
+                                                        read_bottini_experiment4(root / "color_emotion"))
+        return self._color_emotion
 
     def setup(self, stage: str | None = None) -> None:
         super().setup(stage)
