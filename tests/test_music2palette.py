@@ -157,3 +157,32 @@ def test_music2palette_trains_saves_loads_and_generates(toy_palettes, tmp_path):
     loaded = affectzoo.load(str(model.save_pretrained(tmp_path / "m2p")))
     assert loaded.generate(loud, n=2, seed=3) == model.generate(loud, n=2, seed=3)
     assert bool(loaded.emotion_grid.fitted), "the colour-emotion table travels with the weights"
+
+
+def test_palette_and_recolor_commands_write_a_swatch_json_and_an_image(tmp_path, capsys):
+    import json
+
+    from PIL import Image
+
+    import affectzoo
+    from affectzoo.cli import main
+
+    torch.manual_seed(0)
+    model = affectzoo.create_model("music2palette", d_model=32, encoder_layers=1, decoder_layers=1)
+    folder = str(model.save_pretrained(tmp_path / "m2p"))
+    sf.write(tmp_path / "song.wav", tone(2.0), SAMPLE_RATE)
+    song = str(tmp_path / "song.wav")
+    assert main(["palette", song, "--model", folder, "--n", "2", "--seed", "0", "--json",
+                 "--out", str(tmp_path / "swatch.png")]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert len(printed["palettes"]) == 2 and all(3 <= len(p) <= 5 for p in printed["palettes"])
+    first = printed["palettes"][0][0]
+    assert first["hex"].startswith("#") and len(first["lch"]) == 3
+    swatch = Image.open(tmp_path / "swatch.png")
+    assert swatch.size[1] == 2 * (64 + 8) + 8, "one row per palette"
+    Image.new("RGB", (40, 30), (200, 40, 40)).save(tmp_path / "photo.png")
+    assert main(["recolor", "--audio", song, "--image", str(tmp_path / "photo.png"), "--out", str(tmp_path / "out.png"),
+                 "--model", folder]) == 0
+    assert Image.open(tmp_path / "out.png").size == (40, 30)
+    assert main(["palette", str(tmp_path / "missing.wav"), "--model", folder]) == 2
+    assert "missing.wav" in capsys.readouterr().err
