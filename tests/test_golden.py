@@ -50,9 +50,14 @@ def mozart_outputs(model, images, audio) -> dict:
             "recommend": [[Path(item).name, score] for item, score in model.recommend(ratings, catalogue, k=3)]}
 
 
+def music2palette_outputs(model, images, audio) -> dict:
+    return {"palettes": [model.generate(str(clip), n=2, seed=0) for clip in audio]}
+
+
 #: What ``affectzoo.load`` is given -> the outputs recorded for it (the name of the JSON file in golden/).
 CASES = {"mpjudge": mpjudge_outputs, "imagemusic": imagemusic_outputs, "imagemusic_lite0.musicnn": imagemusic_outputs,
-         "mozart": mozart_outputs, "salieri": mozart_outputs}
+         "mozart": mozart_outputs, "salieri": mozart_outputs,
+         "music2palette": music2palette_outputs}
 
 
 def _flatten(value) -> list:
