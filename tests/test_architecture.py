@@ -128,9 +128,10 @@ def test_a_model_without_the_task_is_a_one_line_error(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr
     assert "does not offer the va-predictor task" in lines[0] and "models with it: imagemusic" in lines[0]
-    result = subprocess.run([str(BIN / "affectzoo"), "palette", str(tmp_path / "x.ogg")], capture_output=True,
-                            text=True, timeout=120)
-    assert result.returncode == 2 and "offers the palette-generator task" in result.stderr
+    result = subprocess.run([str(BIN / "affectzoo"), "palette", str(tmp_path / "x.ogg"), "--model", "mozart"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "does not offer the palette-generator task" in result.stderr
+    assert "models with it: music2palette" in result.stderr
 
 
 @pytest.fixture(scope="module")
