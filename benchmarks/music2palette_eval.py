@@ -79,7 +79,7 @@ def score(samples: list[list[torch.Tensor]], truth: list[torch.Tensor], music_em
 
 def main() -> None:
     import affectzoo
-    from affectzoo.affect.color import hex_to_lab, lab_to_lch, srgb_to_lab
+    from affectzoo.affect.color import hex_to_lab, lab_to_hex, lab_to_lch, srgb_to_lab
     from affectzoo.affect.russell import va_to_emotion
     from affectzoo.data.builds import build, load_build
     from affectzoo.data.datamodules import OpenPalettesDataModule
@@ -107,8 +107,7 @@ def main() -> None:
     def engine_samples(rows) -> dict[str, list[list[torch.Tensor]]]:
         out = {"music2palette": [], "baseline C": [], "random": []}
         for row in tqdm(list(rows.itertuples()), desc="songs"):
-            out["music2palette"].append([hex_to_lab(p) for p in
-                                         (model.generate(row.audio_path, n=1, seed=s)[0] for s in SEEDS)])
+            out["music2palette"].append([hex_to_lab(model.generate(row.audio_path, seed=s)[0]) for s in SEEDS])
             out["baseline C"].append([baseline.palette_for_va([row.valence, row.arousal])])
             out["random"].append([srgb_to_lab(torch.from_numpy(rng.uniform(0, 1, (5, 3)))) for _ in SEEDS])
         return out
@@ -117,9 +116,8 @@ def main() -> None:
     truth = [hex_to_lab(list(palettes.loc[best[mid], hex_columns])) for mid in test["id"]]
     music_emotion = va_to_emotion(torch.tensor(test[["valence", "arousal"]].to_numpy(), dtype=torch.float64))
     result = {name: score(engine, truth, music_emotion, colour_model) for name, engine in samples.items()}
-    result["music2palette"]["distinct_palettes"] = len({tuple(model.generate(p, seed=0)[0]) for p in test["audio_path"]})
-    result["baseline C"]["distinct_palettes"] = len({tuple(map(tuple, s[0].round(decimals=3).tolist()))
-                                                     for s in samples["baseline C"]})
+    for name in ("music2palette", "baseline C"):  # first samples, compared as displayed (hex)
+        result[name]["distinct_palettes"] = len({tuple(lab_to_hex(song[0])) for song in samples[name]})
     held_out = music[music["split"].isin(["test", "val"]) & music["source"].isin(REAL_SOURCES)].reset_index(drop=True)
     held_samples = engine_samples(held_out)
     for name in ("music2palette", "baseline C"):

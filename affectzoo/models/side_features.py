@@ -39,8 +39,12 @@ class Standardizer(nn.Module):
         self.register_buffer("fitted", torch.zeros((), dtype=torch.bool))
 
     def fit(self, features: Tensor) -> None:
-        self.mean.copy_(features.mean(0))
-        self.std.copy_(features.std(0).clamp(min=1e-4))
+        self.set(features.mean(0), features.std(0))
+
+    def set(self, mean: Tensor, std: Tensor) -> None:
+        """Take statistics computed elsewhere (e.g. accumulated over more rows than fit in memory)."""
+        self.mean.copy_(mean)
+        self.std.copy_(std.clamp(min=1e-4))
         self.fitted.fill_(True)
 
     def forward(self, x: Tensor) -> Tensor:

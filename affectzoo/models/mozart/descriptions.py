@@ -50,3 +50,21 @@ def read_descriptions(source) -> dict[str, str]:
     if key is None or "description" not in columns:
         raise InputError(path, f"needs a path column ({', '.join(PATH_COLUMNS)}) and a 'description' column")
     return {row[key]: row["description"] for row in rows if row[key] and row["description"]}
+
+
+class DescriptionLookup:
+    """Descriptions read once (:func:`read_descriptions`) and found by path as written or resolved."""
+
+    def __init__(self, source) -> None:
+        self.table = read_descriptions(source)
+        self.resolved = {str(Path(path).resolve()): text for path, text in self.table.items()}
+
+    def get(self, path) -> str | None:
+        return self.table.get(str(path), self.resolved.get(str(Path(path).resolve())))
+
+
+def description_lookup(source) -> DescriptionLookup | None:
+    """``source`` as a :class:`DescriptionLookup` (None stays None; a lookup is returned as it is)."""
+    if source is None or isinstance(source, DescriptionLookup):
+        return source
+    return DescriptionLookup(source)

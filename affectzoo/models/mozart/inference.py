@@ -9,14 +9,12 @@ so a file is encoded once for both.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 from torch import Tensor
 
 from affectzoo import media
 from affectzoo.catalog import Catalog, Recommendation, encode_catalogue, existing_catalogue
-from affectzoo.models.mozart.descriptions import read_descriptions
+from affectzoo.models.mozart.descriptions import description_lookup
 from affectzoo.models.mozart.ranking import read_ratings, recommend_by_ratings
 
 _SIDE_INPUT = {"image": "images", "music": "audio"}
@@ -44,19 +42,15 @@ class MozartInference:
         return (cfg.name if cfg is not None else "") or type(self.va_predictor).__name__
 
     def _item_texts(self, side: str, items, descriptions) -> list[str | None] | None:
-        """Each item's description from ``descriptions`` (:func:`~affectzoo.models.mozart.descriptions.read_descriptions`),
-        matched by path as given or resolved; ``None`` where there is none (and with no descriptions)."""
+        """Each item's description from ``descriptions`` (a dict, CSV or
+        :class:`~affectzoo.models.mozart.descriptions.DescriptionLookup`), matched by path as given or resolved; ``None`` where there is none (and with no descriptions)."""
         if descriptions is None:
             return None
         if not self.reads_descriptions:
             raise ValueError(f"{type(self).__name__} reads no descriptions (Salieri does)")
-        table = read_descriptions(descriptions)
-        resolved = {str(Path(path).resolve()): text for path, text in table.items()}
-        found = []
-        for item in media.collect(items, "image" if side == "image" else "audio").items:
-            found.append(table.get(str(item), resolved.get(str(Path(item).resolve())))
-                         if media.is_path(item) else None)
-        return found
+        lookup = description_lookup(descriptions)
+        return [lookup.get(item) if media.is_path(item) else None
+                for item in media.collect(items, "image" if side == "image" else "audio").items]
 
     def embed(self, side: str, items, sample_rate: int | None = None,
               descriptions=None) -> tuple[Tensor, Tensor]:
@@ -80,6 +74,7 @@ class MozartInference:
         existing = existing_catalogue(items)
         if existing is not None:
             return existing
+        descriptions = description_lookup(descriptions)  # a CSV is read once for the whole catalogue
         kept, encoded = encode_catalogue(items, "image", lambda path: self.embed("image", path, descriptions=descriptions),
                                            on_error)
         name = self.pretrained_cfg.name or type(self).__name__
@@ -95,6 +90,7 @@ class MozartInference:
         the user study's V/A filter on both sides (:func:`~affectzoo.models.mozart.ranking.curated`).
         ``descriptions`` (Salieri): texts of clips and paintings, see :meth:`embed`."""
         clips, ratings = read_ratings(query)
+        descriptions = description_lookup(descriptions)
         music_z, music_va = self.embed("music", clips, descriptions=descriptions)
         return recommend_by_ratings(music_z.numpy(), ratings, self.index(catalogue, on_error, descriptions), k,
                                     attention_checks, music_va.numpy(), curate)

@@ -126,14 +126,11 @@ class Mozart(MozartInference, SideFeatures, ZooModule):
             for side, rows in self.training_vectors(pending).items():
                 self.standardize[side].fit(rows["vector"])
 
-    def _training_va(self, rows: dict) -> Tensor:
-        return torch.stack([rows["valence"], rows["arousal"]], dim=-1).float()
-
     def on_train_epoch_start(self) -> None:
         if self.current_epoch >= self.hparams.ae_epochs and self._stage() == "autoencoder":
             with torch.no_grad():
                 for side, rows in self.training_vectors(SIDES).items():
-                    inputs = self.autoencoder_input(side, rows["vector"], self._training_va(rows))
+                    inputs = self.autoencoder_input(side, rows["vector"], self._labelled(rows)[0])
                     self.scalers[side].fit(self.autoencoders[side].encode(inputs))
 
     def _labelled(self, part: dict) -> tuple[Tensor, Tensor]:

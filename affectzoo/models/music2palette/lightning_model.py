@@ -110,10 +110,7 @@ class Music2Palette(ZooModule):
         super().on_fit_start()
         datamodule = self.trainer.datamodule
         if not bool(self.standardize.fitted):
-            mean, std = _frame_statistics(datamodule.datasets["train"])
-            self.standardize.mean.copy_(mean)
-            self.standardize.std.copy_(std.clamp(min=1e-4))
-            self.standardize.fitted.fill_(True)
+            self.standardize.set(*_frame_statistics(datamodule.datasets["train"]))
         if not bool(self.emotion_grid.fitted):
             model = getattr(datamodule, "color_emotion", None)
             if model is None and self.hparams.lambda_emotion:
