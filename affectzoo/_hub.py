@@ -36,6 +36,17 @@ def hub_offline() -> bool:
     return env or bool(hf_constants.HF_HUB_OFFLINE)
 
 
+def cached_snapshot(repo_id: str) -> Path | None:
+    """The folder of ``repo_id`` already in the local Hugging Face cache, or None; never downloads
+    (for pretrained parts the zoo reads where present: sentence encoders, MERT)."""
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(repo_id, local_files_only=True))
+    except Exception:  # not cached (huggingface_hub raises several types for that)
+        return None
+
+
 def download_from_hub(repo_id: str, revision: str | None = None, cache_dir=None) -> Path:
     """Fetch (or find in the local Hugging Face cache when offline) a checkpoint folder from the Hub."""
     from huggingface_hub import snapshot_download

@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 from affectzoo.backbones.frozen import FrozenEncoder
+from affectzoo._hub import cached_snapshot
 from affectzoo.errors import CheckpointError
 
 #: Encoder names -> their Hugging Face repositories.
@@ -33,14 +34,12 @@ def resolve_audio_model(name_or_path: str) -> Path:
     if path.is_dir():
         return path
     repo = HF_AUDIO_MODELS.get(name_or_path, name_or_path)
-    try:
-        from huggingface_hub import snapshot_download
-
-        return Path(snapshot_download(repo, local_files_only=True))
-    except Exception:
+    cached = cached_snapshot(repo)
+    if cached is None:
         raise CheckpointError(name_or_path, f"the weights of {repo} are not on this machine",
                               f"download {repo} into the Hugging Face cache where there is a network "
-                              "(huggingface-cli download), or pass its folder") from None
+                              "(huggingface-cli download), or pass its folder")
+    return cached
 
 
 class HFAudioEncoder(FrozenEncoder):

@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
+from affectzoo._hub import cached_snapshot
 from affectzoo.errors import CheckpointError
 
 DEFAULT_SENTENCE_MODEL = "all-MiniLM-L6-v2"
@@ -40,12 +41,9 @@ def resolve_sentence_model(name_or_path: str = DEFAULT_SENTENCE_MODEL) -> Path:
     if "/" in name_or_path and not name_or_path.startswith("sentence-transformers/"):
         raise CheckpointError(name_or_path, "no such folder", "give the folder of a sentence-transformers model")
     name = name_or_path.removeprefix("sentence-transformers/")
-    try:
-        from huggingface_hub import snapshot_download
-
-        return Path(snapshot_download(f"sentence-transformers/{name}", local_files_only=True))
-    except Exception:  # not in the offline cache: try the packaged copy
-        pass
+    cached = cached_snapshot(f"sentence-transformers/{name}")
+    if cached is not None:
+        return cached
     package = _PACKAGED.get(name)
     if package is not None:
         try:
