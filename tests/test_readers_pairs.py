@@ -114,6 +114,19 @@ def test_emid_bad_files(tmp_path):
         parse_feelings("Sad, depressing")
 
 
+def test_emid_empty_unknown_fields_read_as_missing(tmp_path):
+    # files made by the EMID construction pipeline cannot know genre, feelings or ratings: empty cells
+    path = tmp_path / "EMID_data.csv"
+    row = EMID_ROW.replace('K,"33% Sad, depressing, 22% Awe-inspiring, amazing, 4% Indignant, defiant",'
+                           '"5,5.3,5,6,3.1,6.1,5.1,3.6,6.2,5.9,5.6"', ",,")
+    path.write_text(EMID_HEADER + row)
+    frame = read_emid(path)
+    assert len(frame) == 3 and frame[["genre", "feelings", "emotion_ratings"]].isna().all().all()
+    path.write_text(EMID_HEADER + row.replace("mp3,,", "mp3,Z,"))   # a non-empty malformed cell still raises
+    with pytest.raises(InputError, match="genre at data row 1"):
+        read_emid(path)
+
+
 # --- MPD -----------------------------------------------------------------------------------------
 
 def test_mpd_pairs_as_the_reference_code_reads_them(tmp_path):

@@ -29,8 +29,12 @@ def register(commands) -> dict:
     p.add_argument("--ratings", metavar="RATINGS.csv",
                    help="rated music as a table with audio_path and rating columns (instead of FILE=RATING)")
     p.add_argument("--html", metavar="OUT.html", help="also write a page with the recommended items (thumbnails)")
-    p.add_argument("--catalog", required=True,
-                   help="a catalogue file from `affectzoo index`, or a folder / table to index now")
+    p.add_argument("--music", metavar="MUSIC",
+                   help="the music to find images for (emi_* models): a music clip id the model was trained on; "
+                        "emi_content also takes an audio file or V/A written VALENCE,AROUSAL")
+    p.add_argument("--catalog",
+                   help="a catalogue file from `affectzoo index`, or a folder / table to index now (optional for "
+                        "models with a catalogue of their own: emi_*)")
     p.add_argument("-k", type=int, default=10, help="how many items to return (default 10)")
     p.add_argument("--curate", action="store_true",
                    help="the user study's filter (Yilma & Leiva): only clips and paintings with valence > 0.1 and "
@@ -103,15 +107,36 @@ def parse_query(items: list[str]):
     return ratings
 
 
+def has_own_catalogue(model) -> bool:
+    """Whether ``model.recommend`` works without a catalogue (its ``catalogue`` defaults to None)."""
+    import inspect
+
+    parameter = inspect.signature(model.recommend).parameters.get("catalogue")
+    return parameter is not None and parameter.default is None
+
+
+def parse_music(text: str):
+    """``--music``: ``(valence, arousal)`` when written ``V,A``, else the clip id or file as given."""
+    parts = text.split(",")
+    if len(parts) == 2:
+        try:
+            return float(parts[0]), float(parts[1])
+        except ValueError:
+            pass
+    return text
+
+
 def run_recommend(args) -> int:
     from affectzoo.cli._common import load_for_task
 
     if args.k < 1:
         raise SystemExit(f"-k must be positive, got {args.k}")
-    if bool(args.query) == bool(args.ratings):
-        raise SystemExit("give the query either as QUERY arguments or as --ratings FILE (one of them)")
+    if sum(map(bool, (args.query, args.ratings, args.music))) != 1:
+        raise SystemExit("give the query as QUERY arguments, as --ratings FILE or as --music (one of them)")
     model = load_for_task(args.model, TASK)
-    query = args.ratings or parse_query(args.query)
+    if not args.catalog and not has_own_catalogue(model):
+        raise SystemExit(f"--catalog is needed: {args.model or 'the default model'} has no catalogue of its own")
+    query = parse_music(args.music) if args.music else args.ratings or parse_query(args.query)
     recommendations = model.recommend(query, args.catalog, k=args.k, on_error=args.on_error,
                                       **description_options(model, args), **curation_options(model, args))
     for rank, (item, score) in enumerate(recommendations, start=1):
@@ -125,5 +150,5 @@ def run_recommend(args) -> int:
 
 def run_recommend_music(args) -> int:
     print("affectzoo recommend-music is deprecated: use `affectzoo recommend IMAGE --catalog ...`", file=sys.stderr)
-    args.query, args.ratings, args.html = [args.image], None, None
+    args.query, args.ratings, args.html, args.music = [args.image], None, None, None
     return run_recommend(args)

@@ -33,7 +33,8 @@ def register_datamodule(name: str):
 
 
 #: Modules whose classes register themselves; imported on the first lookup by name.
-DATAMODULE_MODULES = ("affectzoo.data.datamodules", "affectzoo.data.va_datamodule", "affectzoo.data.synthetic")
+DATAMODULE_MODULES = ("affectzoo.data.datamodules", "affectzoo.data.va_datamodule", "affectzoo.data.synthetic",
+                      "affectzoo.data.interactions_datamodule")
 
 
 def _import_datamodules() -> None:

@@ -47,6 +47,9 @@ def read_emid(path: str | os.PathLike, audio_dir: str | os.PathLike | None = Non
     ``audio_path``, ``image_path``, ``image_tag``, ``image_text`` (the caption list joined by
     spaces), ``genre``, ``feelings`` (dict label -> share in [0, 1], from ``feeling``),
     ``emotion_ratings`` (tuple of 11 floats, from ``emotion``), ``is_original_clip`` (bool).
+    An empty ``genre``, ``feeling`` or ``emotion`` cell reads as None (files made by the EMID
+    construction pipeline, :mod:`affectzoo.models.emi_adapter.pairing`, cannot know them); a
+    non-empty malformed one raises.
     """
     csv_path = find_file(path, ["EMID_data.csv"], "EMID_data.csv")
     audio_dir = Path(audio_dir) if audio_dir is not None else csv_path.parent / "music"
@@ -60,9 +63,9 @@ def read_emid(path: str | os.PathLike, audio_dir: str | os.PathLike | None = Non
         clip = {
             "clip_id": record["Audio_Filename"],
             "audio_path": media_path(audio_dir, record["Audio_Filename"]),
-            "genre": _genre(record["genre"], csv_path, number),
-            "feelings": parse_feelings(record["feeling"], csv_path, number),
-            "emotion_ratings": _ratings(record["emotion"], csv_path, number),
+            "genre": _unless_empty(_genre, record["genre"], csv_path, number),
+            "feelings": _unless_empty(parse_feelings, record["feeling"], csv_path, number),
+            "emotion_ratings": _unless_empty(_ratings, record["emotion"], csv_path, number),
             "is_original_clip": _flag(record["is_original_clip"], csv_path, number),
         }
         for k in range(1, IMAGES_PER_CLIP + 1):
@@ -91,6 +94,11 @@ def caption_text(text: str) -> str:
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return " ".join(value)
     return text
+
+
+def _unless_empty(parse, text: str, path: Path, row: int):
+    """``parse(text, path, row)``, or None for an empty cell (a field the file does not know)."""
+    return None if text == "" else parse(text, path, row)
 
 
 def _ratings(text: str, path: Path, row: int) -> tuple[float, ...]:

@@ -16,30 +16,13 @@ from affectzoo import media
 from affectzoo.catalog import Catalog, Recommendation, encode_catalogue, existing_catalogue
 from affectzoo.models.mozart.descriptions import description_lookup
 from affectzoo.models.mozart.ranking import read_ratings, recommend_by_ratings
+from affectzoo.models.va_client import UsesVAPredictor
 
 _SIDE_INPUT = {"image": "images", "music": "audio"}
 
 
-class MozartInference:
+class MozartInference(UsesVAPredictor):
     """Mixin of :class:`~affectzoo.models.mozart.Mozart` (see the module docstring)."""
-
-    _va_model = None
-
-    def use_va_predictor(self, model) -> None:
-        """Take item V/A from ``model`` (anything with ``predict_va``) instead of ``hparams.va_predictor``."""
-        self.__dict__["_va_model"] = model  # not a submodule: its weights are not Mozart's
-
-    @property
-    def va_predictor(self):
-        if self._va_model is None:
-            from affectzoo._factory import load
-
-            self.use_va_predictor(load(self.hparams.va_predictor))
-        return self._va_model
-
-    def _va_source(self) -> str:
-        cfg = getattr(self.va_predictor, "pretrained_cfg", None)
-        return (cfg.name if cfg is not None else "") or type(self.va_predictor).__name__
 
     def _item_texts(self, side: str, items, descriptions) -> list[str | None] | None:
         """Each item's description from ``descriptions`` (a dict, CSV or
