@@ -14,6 +14,7 @@ import soundfile as sf
 from PIL import Image
 
 from affectzoo.cli import run_lightning
+from tiny_imemnet import write_tiny_imemnet
 
 RECIPES = sorted((Path(__file__).resolve().parent.parent / "recipes").glob("*.yaml"))
 
@@ -121,6 +122,13 @@ def tiny_palettes(tmp, monkeypatch):
     return ["--data.init_args.root", str(write_toy_palettes(tmp, monkeypatch)), "--data.init_args.batch_size", "2"]
 
 
+def tiny_interactions(tmp: Path, monkeypatch) -> list[str]:
+    """The tiny IMEMNet of ``tiny_imemnet`` and split settings its 18 clips can fill."""
+    root = write_tiny_imemnet(tmp / "data")
+    return ["--data.init_args.root", str(root), "--data.init_args.threshold", "0.2",
+            "--data.init_args.negatives", "11", "--data.init_args.cold_fraction", "0.3"]
+
+
 STAND_INS = {
     "mpjudge": lambda tmp, monkeypatch: ["--data.init_args.path", str(tiny_mpd(tmp / "mpd")), "--data.init_args.batch_size", "2",
                             "--data.init_args.num_workers", "0", "--trainer.precision", "32-true"],
@@ -131,6 +139,7 @@ STAND_INS = {
     "mozart_open": tiny_open_va,
     "salieri_open": tiny_salieri,
     "music2palette_open": tiny_palettes,
+    **{f"emi_{kind}_imemnet": tiny_interactions for kind in ("ncf", "bmf", "svdpp", "content")},
 }
 
 

@@ -8,7 +8,13 @@ model's preprocessing and frozen encoders from there, so a recipe names its mode
 
 from __future__ import annotations
 
+import os
 import sys
+
+# Checkpoints whose hyperparameters carry id vocabularies (EMI-Adapter: thousands of clip and image ids)
+# exceed omegaconf's default guard against YAML alias bombs when LightningCLI re-reads them for
+# ``--ckpt_path``; the CLI only reads the user's own configs and checkpoints, so it allows more.
+YAML_EXPANDED_NODES = "1000000"
 
 LIGHTNING_COMMANDS = {
     "fit": "train a model from a recipe (LightningCLI)",
@@ -24,6 +30,8 @@ def run_lightning(argv: list[str]):
     from lightning.pytorch.cli import LightningCLI
 
     from affectzoo.models.base import ZooModule
+
+    os.environ.setdefault("OMEGACONF_MAX_YAML_EXPANDED_NODES", YAML_EXPANDED_NODES)
 
     class ZooCLI(LightningCLI):
         def instantiate_classes(self) -> None:
