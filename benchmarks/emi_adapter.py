@@ -42,6 +42,7 @@ from results_csv import append_rows
 ADAPTERS = ("emi_ncf", "emi_bmf", "emi_svdpp", "emi_content")
 TOP_K = 10
 COMMAND = "python benchmarks/emi_adapter.py"
+RECIPES = Path(__file__).resolve().parent.parent / "recipes"
 
 
 def expected_hits(scores: np.ndarray, target: np.ndarray, valid: np.ndarray | None = None) -> tuple[float, float]:
@@ -117,7 +118,7 @@ def ablation(root: str, data) -> dict:
     for kind in ("ncf", "bmf", "svdpp"):
         for song in (False, True):
             with tempfile.TemporaryDirectory() as runs:
-                cli = run_lightning(["fit", "--config", f"recipes/emi_{kind}_imemnet.yaml",
+                cli = run_lightning(["fit", "--config", str(RECIPES / f"emi_{kind}_imemnet.yaml"),
                                      "--model.init_args.song_factors", str(song).lower(),
                                      "--data.init_args.root", root, "--trainer.default_root_dir", runs,
                                      "--trainer.enable_progress_bar", "false",

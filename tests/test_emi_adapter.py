@@ -114,6 +114,18 @@ def test_an_id_adapter_refuses_unknown_music_and_points_to_the_content_variant(t
         model.index(["not-an-image-id"])
 
 
+def test_recommend_command_takes_a_clip_id_or_va(tiny_root, tmp_path, capsys):
+    from affectzoo.cli import main
+
+    model, _, _ = fit("content", tiny_root, epochs=2)
+    folder = model.eval().save_pretrained(tmp_path / "content")
+    assert main(["recommend", "--model", str(folder), "--music", "2001-0", "-k", "4"]) == 0
+    by_id = capsys.readouterr().out
+    assert len([line for line in by_id.splitlines() if "img_" in line]) == 4
+    assert main(["recommend", "--model", str(folder), "--music", "0.5,-0.2", "-k", "3"]) == 0
+    assert len([line for line in capsys.readouterr().out.splitlines() if "img_" in line]) == 3
+
+
 def test_bpr_loss_trains(tiny_root):
     model, _, _ = fit("bmf", tiny_root, epochs=1, loss="bpr")
     assert model.hparams.loss == "bpr"
