@@ -9,6 +9,17 @@ def _or_unknown(value) -> str:
     return str(value) if value not in (None, "", {}, ()) else "_not recorded_"
 
 
+SHOWN_ITEMS = 5
+
+
+def _shown(value):
+    """A constructor argument as the card shows it: long lists (id vocabularies) cut to their first items
+    and their length; config.json keeps them whole."""
+    if isinstance(value, (list, tuple)) and len(value) > 2 * SHOWN_ITEMS:
+        return [*value[:SHOWN_ITEMS], f"... ({len(value)} in all)"]
+    return value
+
+
 def model_card(cfg: PretrainedCfg, class_path: str, init_args: dict) -> str:
     """Markdown model card. Every number in it comes from ``cfg`` (measured, with its command)."""
     lines = [
@@ -34,7 +45,7 @@ def model_card(cfg: PretrainedCfg, class_path: str, init_args: dict) -> str:
         + (f" in [{cfg.output_range[0]}, {cfg.output_range[1]}]" if cfg.output_range else "")
         + (" (lower is better)" if cfg.lower_better else ""),
         f"- preprocessing: `{cfg.preprocess}`" if cfg.preprocess else "- preprocessing: _not recorded_",
-        f"- constructor arguments: `{init_args}`",
+        f"- constructor arguments: `{ {name: _shown(value) for name, value in init_args.items()} }`",
         "",
         "## Training",
         f"- data and labels: {_or_unknown(cfg.training_data)}",

@@ -68,3 +68,12 @@ def test_schema_check_catches_wrong_counts_and_missing_fields(checkpoints_dir, t
     assert "missing license" in problems and "missing metric_commands" in problems
     assert "missing metric_commands['synthetic']" in problems
     assert any(p.startswith("num_params 1 but the model has 393") for p in problems)
+
+
+def test_the_card_shortens_id_vocabularies_but_shows_short_arguments():
+    from affectzoo._card import model_card
+
+    card = model_card(PretrainedCfg(architecture="emi_ncf"), "x.Y",
+                      {"users": [f"clip-{k}" for k in range(500)], "dim": 32, "encoders": ["a", "b"]})
+    assert "clip-0" in card and "clip-499" not in card and "(500 in all)" in card
+    assert "'dim': 32" in card and "['a', 'b']" in card

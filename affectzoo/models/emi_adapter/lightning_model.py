@@ -57,6 +57,14 @@ class EMIAdapter(EMIInference, ZooModule):
                                 NDCGAtK(TOP_K, empty_target_action="error"))
                          for name in ("val", "test", "test/cold")}
 
+    def default_preprocess(self) -> dict:
+        """What a query is: a known clip id; the content adapter also reads V/A in [-1, 1] (given, or
+        predicted from audio and images by the V/A predictor)."""
+        content = self.hparams.kind == "content"
+        return {"query": "music clip id" + (", (valence, arousal) or audio file" if content else ""),
+                "items": "image id" + (", image file" if content else ""),
+                **({"va_range": [-1.0, 1.0], "va_predictor": self.hparams.va_predictor} if content else {})}
+
     def _build(self, users: list[str], group_ids: list[str], items: list[str], num_train: int) -> None:
         """The scorer and buffers for these vocabularies (placeholder contents until :meth:`adopt`)."""
         n_users, n_items, n_groups = len(users), len(items), len(group_ids)
