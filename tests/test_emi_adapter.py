@@ -17,7 +17,7 @@ from affectzoo.data.interactions import build_interactions
 from affectzoo.data.interactions_datamodule import InteractionsDataModule, imemnet_source
 from affectzoo.errors import InputError
 from affectzoo.models.emi_adapter import EMIAdapter
-from tiny_imemnet import CLIPS, N_IMAGES, N_SONGS, write_tiny_imemnet
+from tiny_imemnet import CLIPS, N_SONGS, write_tiny_imemnet
 
 @pytest.fixture(scope="module")
 def tiny_root(tmp_path_factory):
