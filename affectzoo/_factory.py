@@ -17,33 +17,53 @@ from affectzoo.errors import CheckpointError
 from affectzoo.tasks import TASKS, TaskError
 
 
-def create_model(name: str, pretrained: bool = False, **overrides):
+def create_model(name: str, pretrained: bool = False, *, precision: str | None = None, **overrides):
     """Build the architecture ``name`` (``arch`` or ``arch.tag``); ``overrides`` change its arguments.
 
     With ``pretrained=True`` the tag's weights are loaded (strictly, checksum verified).
+    ``precision`` (``"32-true"``, ``"bf16-mixed"``, ``"int8"``): see :mod:`affectzoo.precision`.
     """
     cfg = _registry.get_pretrained_cfg(name)
     if pretrained:
-        return _load_indexed(cfg, overrides)
+        return _with_precision(_load_indexed(cfg, overrides), precision)
     model = _registry.get_builder(cfg.architecture)(**{**cfg.model_args, **overrides})
     # the built model's own preprocessing: the tag's, or what the overrides made of it (image_size=...)
     model.pretrained_cfg = cfg.without_weights().replace(num_params=model.num_params,
                                                          preprocess=model.default_preprocess() or cfg.preprocess)
+    return _with_precision(model, precision)
+
+
+def _with_precision(model, precision: str | None):
+    """``model`` in ``precision`` (unchanged when None); an engine without weights of its own passes it
+    to the zoo model it runs (Haydn: its V/A predictor) or, having none, refuses it."""
+    if precision is None:
+        return model
+    import torch
+
+    from affectzoo.precision import canonical, set_precision
+
+    if isinstance(model, torch.nn.Module):
+        return set_precision(model, precision)
+    if not hasattr(model, "precision"):
+        raise ValueError(f"{type(model).__name__} has no precision option (it runs no zoo model of its own)")
+    model.precision = canonical(precision)
     return model
 
 
-def load(name_or_path, device="cpu", *, cache_dir=None, revision: str | None = None, **overrides):
+def load(name_or_path, device="cpu", *, cache_dir=None, revision: str | None = None, precision: str | None = None,
+         **overrides):
     """Trained model from a path, ``local-dir:``, registered name, family alias or ``hf-hub:`` source
     (or an engine without weights of its own, ``haydn`` or ``visual``: :mod:`affectzoo._engines`).
 
     The model is returned in eval mode on ``device``. ``cache_dir`` and ``revision`` apply to Hub
-    sources; ``overrides`` change constructor arguments that do not change weight shapes.
+    sources; ``overrides`` change constructor arguments that do not change weight shapes;
+    ``precision`` (``"32-true"``, ``"bf16-mixed"``, ``"int8"``): see :mod:`affectzoo.precision`.
     """
     from affectzoo import _checkpoint
 
     source = str(name_or_path)
     if _engines.is_engine(source):  # nothing to load: built with the overrides as its options
-        return _engines.build_engine(source, **overrides)
+        return _with_precision(_engines.build_engine(source, **overrides), precision)
     kind, target = _classify(source)
     if kind == "hub":
         repo_id, spec_revision = _hub.parse_hub_spec(source)
@@ -54,7 +74,7 @@ def load(name_or_path, device="cpu", *, cache_dir=None, revision: str | None = N
         model = _checkpoint.load_folder(target, overrides)
     else:
         model = _load_indexed(_registry.get_pretrained_cfg(target), overrides, cache_dir, revision)
-    return model.eval().to(device)
+    return _with_precision(model.eval().to(device), precision)
 
 
 def resolve_cfg(name_or_path) -> PretrainedCfg:

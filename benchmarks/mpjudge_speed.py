@@ -3,9 +3,15 @@
 1. pairs per second at the paper configuration (fp32, batch 8 and 32), with achieved GFLOP/s
    (torch.utils.flop_counter) against the fp32 matmul GFLOP/s measured in the same run;
 2. ranking mode: one clip against N paintings with the music encoded once (``model.rank``),
-   against scoring the N pairs one by one.
+   against scoring the N pairs one by one;
+3. ``--precision``: the paper configuration at batch 8 in each inference precision of the zoo
+   (``32-true``, ``bf16-mixed``, ``int8``; :mod:`affectzoo.precision`): pairs/s, the ratio to fp32,
+   achieved GFLOP/s against the fp32 and bf16 matmul peaks measured in the same run, the largest
+   score change against fp32 on the same inputs, and the CPU's amx / avx512_bf16 / vnni flags on
+   every row.
 
     python benchmarks/mpjudge_speed.py [--paintings 1000] [--repeats 3]
+    python benchmarks/mpjudge_speed.py --precision --repeats 3
 """
 
 from __future__ import annotations
@@ -29,17 +35,53 @@ def best_of(fn, repeats: int) -> float:
     return min(times)
 
 
-def matmul_gflops(repeats: int, n: int = 2048) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def matmul_gflops(repeats: int, n: int = 2048, dtype=torch.float32) -> float:
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
     a @ b
     return 2 * n**3 / best_of(lambda: a @ b, repeats) / 1e9
+
+
+def precision_rows(repeats: int, batch: int = 8) -> list[dict]:
+    """The paper configuration in each precision, against fp32 and the matmul peaks (see the docstring)."""
+    from affectzoo.precision import PRECISIONS, cpu_flags
+
+    flags = " ".join(f"{name}={'yes' if on else 'no'}" for name, on in cpu_flags().items())
+    peaks = {"fp32": matmul_gflops(repeats), "bf16": matmul_gflops(repeats, dtype=torch.bfloat16)}
+    rows = [{"measurement": f"{name} matmul 2048^3", "value": round(value, 1), "unit": "GFLOP/s", "note": flags}
+            for name, value in peaks.items()]
+    images, mels = torch.randn(batch, 3, 256, 256), torch.randn(batch, 469, 128)
+    speeds, outputs, flops = {}, {}, None
+    for precision in PRECISIONS:
+        torch.manual_seed(0)
+        model = affectzoo.create_model("mpjudge", precision=precision).eval()
+        with torch.no_grad():
+            if flops is None:
+                with FlopCounterMode(display=False) as counter:
+                    model(images, mels)
+                flops = counter.get_total_flops()
+            outputs[precision] = model(images, mels)
+            speeds[precision] = batch / best_of(lambda: model(images, mels), repeats)
+        achieved = flops * speeds[precision] / batch / 1e9
+        change = (outputs[precision] - outputs["32-true"]).abs().max().item()
+        rows += [{"measurement": f"paper config {precision}, batch {batch}", "value": round(speeds[precision], 2),
+                  "unit": "pairs/s", "ratio_to": "32-true", "ratio": round(speeds[precision] / speeds["32-true"], 2),
+                  "n": batch, "note": f"{flags}; max score change vs fp32 {change:.4f}"},
+                 {"measurement": f"paper config {precision} achieved, batch {batch}", "value": round(achieved, 1),
+                  "unit": "GFLOP/s", "ratio_to": "bf16 matmul 2048^3" if precision == "bf16-mixed" else "fp32 matmul 2048^3",
+                  "ratio": round(achieved / (peaks["bf16"] if precision == "bf16-mixed" else peaks["fp32"]), 3),
+                  "n": batch, "note": flags}]
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--paintings", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--precision", action="store_true", help="only the precision comparison (3.)")
     args = parser.parse_args()
+    if args.precision:
+        append_rows("mpjudge_speed", precision_rows(args.repeats))
+        return
     torch.manual_seed(0)
     model = affectzoo.create_model("mpjudge").eval()
     peak = matmul_gflops(args.repeats)

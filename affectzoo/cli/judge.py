@@ -23,7 +23,7 @@ def run(args) -> int:
     from affectzoo.cli._common import in_chunks, load_for_task, report_skipped
     from affectzoo.errors import InputError
 
-    model = load_for_task(args.model, TASK)
+    model = load_for_task(args.model, TASK, args.precision)
     if args.explain and not hasattr(model, "explain"):
         raise InputError(args.explain, f"{model.pretrained_cfg.name or 'this model'} draws no modulation maps; "
                                        "drop --explain or use an MPJudge model")

@@ -45,7 +45,7 @@ def run(args) -> int:
 
     if args.n < 1:
         raise SystemExit(f"-n must be at least 1, got {args.n}")
-    model = load_for_task(args.model, TASK)
+    model = load_for_task(args.model, TASK, args.precision)
     palettes = model.generate(args.audio, n=args.n, seed=args.seed)
     if args.json:
         print(json.dumps({"audio": args.audio, "seed": args.seed, "palettes": palette_json(palettes)}, indent=1))
@@ -67,7 +67,7 @@ def run_recolor(args) -> int:
     from affectzoo.affect.recolor import recolor, save_image_atomic
     from affectzoo.cli._common import load_for_task
 
-    model = load_for_task(args.model, TASK)
+    model = load_for_task(args.model, TASK, args.precision)
     palette = model.generate(args.audio, n=1, seed=args.seed)[0]
     image = recolor(args.image, hex_to_lab(palette))
     print(" ".join(palette))

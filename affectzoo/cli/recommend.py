@@ -82,7 +82,7 @@ def curation_options(model, args) -> dict:
 def run_index(args) -> int:
     from affectzoo.cli._common import load_for_task
 
-    model = load_for_task(args.model, TASK)
+    model = load_for_task(args.model, TASK, args.precision)
     sources = args.sources[0] if len(args.sources) == 1 else args.sources
     catalogue = model.index(sources, on_error=args.on_error, **description_options(model, args))
     path = catalogue.save(args.out)
@@ -133,7 +133,7 @@ def run_recommend(args) -> int:
         raise SystemExit(f"-k must be positive, got {args.k}")
     if sum(map(bool, (args.query, args.ratings, args.music))) != 1:
         raise SystemExit("give the query as QUERY arguments, as --ratings FILE or as --music (one of them)")
-    model = load_for_task(args.model, TASK)
+    model = load_for_task(args.model, TASK, args.precision)
     if not args.catalog and not has_own_catalogue(model):
         raise SystemExit(f"--catalog is needed: {args.model or 'the default model'} has no catalogue of its own")
     query = parse_music(args.music) if args.music else args.ratings or parse_query(args.query)

@@ -35,7 +35,7 @@ def run(args) -> int:
 
     found = media.split_by_kind(args.files, args.on_error)
     options = {"music_precision": args.music_precision} if args.music_precision else {}
-    model = load_for_task(args.model, TASK, **options)
+    model = load_for_task(args.model, TASK, args.precision, **options)
     rows, skipped = [], [pair for collected in found.values() for pair in collected.skipped]
     for kind, key, side in (("image", "images", "image"), ("audio", "audio", "music")):
         items = found[kind].items

@@ -25,6 +25,7 @@ import torch
 
 from affectzoo._folder import save_pretrained
 from affectzoo._pretrained import PretrainedCfg
+from affectzoo.precision import float32_outputs, model_precision, returns_float32
 
 
 class ZooModule(L.LightningModule):
@@ -39,6 +40,22 @@ class ZooModule(L.LightningModule):
     def __init__(self) -> None:
         super().__init__()
         self.pretrained_cfg = PretrainedCfg()
+        self.precision = "32-true"  # inference precision: affectzoo.precision.set_precision
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        from affectzoo.tasks import TASKS
+
+        # task methods answer in float32 whatever precision computed them (affectzoo.precision)
+        for name in {method for task in cls.tasks if task in TASKS for method in TASKS[task].methods}:
+            method = getattr(cls, name, None)
+            if callable(method):
+                setattr(cls, name, returns_float32(method))
+
+    def __call__(self, *args, **kwargs):
+        with model_precision(self):
+            out = super().__call__(*args, **kwargs)
+        return out if self.precision == "32-true" else float32_outputs(out)
 
     @classmethod
     def class_path(cls) -> str:
@@ -99,7 +116,7 @@ class ZooModule(L.LightningModule):
         was_training = self.training
         self.eval()
         try:
-            with torch.no_grad():
+            with torch.no_grad(), model_precision(self):
                 yield
         finally:
             self.train(was_training)

@@ -2,7 +2,7 @@
 
 Recommenders need the valence/arousal of a user's music and pictures that nobody labelled. They
 take it from the model named by ``hparams.va_predictor`` (default ``imagemusic``), loaded on first
-use, or from any object with ``predict_va`` given to :meth:`use_va_predictor`; what they build
+use in the model's own precision, or from any object with ``predict_va`` given to :meth:`use_va_predictor`; what they build
 records which one (:meth:`_va_source`).
 """
 
@@ -23,7 +23,7 @@ class UsesVAPredictor:
         if self._va_model is None:
             from affectzoo._factory import load
 
-            self.use_va_predictor(load(self.hparams.va_predictor))
+            self.use_va_predictor(load(self.hparams.va_predictor, precision=getattr(self, "precision", None)))
         return self._va_model
 
     def _va_source(self) -> str:

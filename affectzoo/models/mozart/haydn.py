@@ -18,6 +18,8 @@ class Haydn:
     """Eq. 7 on the V/A plane of ``predictor`` (any model with ``predict_va``; default: the zoo's
     V/A predictor, loaded on first use)."""
 
+    precision = None  # of the V/A predictor Haydn loads (affectzoo.precision); None: its default
+
     def __init__(self, predictor=None) -> None:
         self._predictor = predictor
 
@@ -26,7 +28,7 @@ class Haydn:
         if self._predictor is None:
             from affectzoo._factory import default_model, load
 
-            self._predictor = load(default_model("va-predictor"))
+            self._predictor = load(default_model("va-predictor"), precision=self.precision)
         return self._predictor
 
     def _name(self) -> str:

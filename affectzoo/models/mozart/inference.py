@@ -46,7 +46,7 @@ class MozartInference(UsesVAPredictor):
         va = self.va_predictor.predict_va(**{_SIDE_INPUT[side]: items}, sample_rate=sample_rate)[side].float()
         with self._inference():
             vectors = torch.cat(list(self.side_vectors(side, items, sample_rate)))
-            z = self.embed_vectors(side, vectors, va.to(self.device), texts).cpu()
+            z = self.embed_vectors(side, vectors, va.to(self.device), texts).float().cpu()
         return z, va.cpu()
 
     def index(self, items, on_error: str = "raise", descriptions=None) -> Catalog:
