@@ -150,5 +150,5 @@ def run_recommend(args) -> int:
 
 def run_recommend_music(args) -> int:
     print("affectzoo recommend-music is deprecated: use `affectzoo recommend IMAGE --catalog ...`", file=sys.stderr)
-    args.query, args.ratings, args.html, args.music = [args.image], None, None, None
+    args.query, args.ratings, args.html, args.music, args.precision = [args.image], None, None, None, None
     return run_recommend(args)
