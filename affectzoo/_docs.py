@@ -44,7 +44,9 @@ def models_table() -> str:
         recommended = {_index.recommended(f) for f in _registry.families()}
         shown = ", ".join(f"`{w}`" + (" (recommended)" if w in recommended else "") for w in weights) or "-"
         tasks = ", ".join(arch.tasks) or "-"
-        lines.append(f"| `{name}` | {arch.family or '-'} | {tasks} | {_params(first.num_params)} | {shown} | "
+        # shipped weights give the true size of models whose size depends on their data (id vocabularies)
+        params = _registry.get_pretrained_cfg(weights[0]).num_params if weights else first.num_params
+        lines.append(f"| `{name}` | {arch.family or '-'} | {tasks} | {_params(params)} | {shown} | "
                      f"`{first.tag or '-'}` |")
     return "\n".join(lines)
 
