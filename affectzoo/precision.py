@@ -50,7 +50,11 @@ def autocast(precision: str, device_type: str = "cpu"):
 @contextmanager
 def model_precision(model: nn.Module) -> Iterator[None]:
     """Run a task method of ``model`` in the model's precision (used by ``ZooModule._inference``)."""
-    with autocast(getattr(model, "precision", "32-true"), _device_type(model)):
+    precision = getattr(model, "precision", "32-true")
+    if precision != "bf16-mixed":  # nothing to enter: no device lookup on the fp32 path of every call
+        yield
+        return
+    with autocast(precision, _device_type(model)):
         yield
 
 

@@ -25,11 +25,11 @@ class ZooDataModule(L.LightningDataModule):
         return DataLoader(dataset, batch_size=self.batch_size, shuffle=True, num_workers=self.num_workers,
                           collate_fn=collate_fn, persistent_workers=self.num_workers > 0)
 
-    def _eval_loader(self, dataset: Dataset, collate_fn=None) -> DataLoader:
+    def _eval_loader(self, dataset: Dataset, collate_fn=None, batch_size: int | None = None) -> DataLoader:
         sampler = None
         trainer = self.trainer
         if trainer is not None and trainer.world_size > 1:
             sampler = UnpaddedDistributedSampler(dataset, num_replicas=trainer.world_size, rank=trainer.global_rank)
-        return DataLoader(dataset, batch_size=self.batch_size, shuffle=False, sampler=sampler,
+        return DataLoader(dataset, batch_size=batch_size or self.batch_size, shuffle=False, sampler=sampler,
                           num_workers=self.num_workers, collate_fn=collate_fn,
                           persistent_workers=self.num_workers > 0)

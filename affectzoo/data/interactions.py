@@ -152,9 +152,10 @@ def _candidates(pairs: np.ndarray, pool: np.ndarray, known: dict[int, set[int]],
     pool_set = set(pool.tolist())
     for row, (u, i) in enumerate(pairs):
         seen = known[int(u)]
-        if len(pool_set - seen) < negatives:
+        available = len(pool_set) - len(pool_set & seen)
+        if available < negatives:
             raise ValueError(f"user {int(u)} has fewer than {negatives} items to sample negatives from "
-                             f"({len(pool_set - seen)}); lower negatives")
+                             f"({available}); lower negatives")
         drawn: list[int] = []
         while len(drawn) < negatives:
             for j in rng.choice(pool, size=2 * negatives, replace=True).tolist():

@@ -108,11 +108,7 @@ class InteractionsDataModule(ZooDataModule):
         return self._train_loader(_PairDataset(self.data.train, self.data.user_group))
 
     def _queries(self, queries: EvalSet):
-        train_batch, self.batch_size = self.batch_size, self.eval_batch_size
-        try:
-            return self._eval_loader(_QueryDataset(queries, self.data.user_group))
-        finally:
-            self.batch_size = train_batch
+        return self._eval_loader(_QueryDataset(queries, self.data.user_group), batch_size=self.eval_batch_size)
 
     def val_dataloader(self):
         return self._queries(self.data.val)

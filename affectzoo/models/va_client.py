@@ -18,12 +18,16 @@ class UsesVAPredictor:
         """Take V/A from ``model`` (anything with ``predict_va``) instead of ``hparams.va_predictor``."""
         self.__dict__["_va_model"] = model  # not a submodule: its weights are not this model's
 
+    def _va_predictor_name(self) -> str:
+        """The zoo model to load when none was given: ``hparams.va_predictor``."""
+        return self.hparams.va_predictor
+
     @property
     def va_predictor(self):
         if self._va_model is None:
             from affectzoo._factory import load
 
-            self.use_va_predictor(load(self.hparams.va_predictor, precision=getattr(self, "precision", None)))
+            self.use_va_predictor(load(self._va_predictor_name(), precision=getattr(self, "precision", None)))
         return self._va_model
 
     def _va_source(self) -> str:

@@ -72,6 +72,7 @@ class EMIAdapter(EMIInference, ZooModule):
         self._user_index = {u: k for k, u in enumerate(self.user_ids)}
         self._item_index = {i: k for k, i in enumerate(self.item_ids)}
         song = n_groups if self.hparams.song_factors else 0
+        self._n_owners = n_groups if self.hparams.song_factors else n_users  # SVD++'s implicit-feedback owners
         dim = self.hparams.dim
         kind = self.hparams.kind
         self.scorer = {"ncf": lambda: NCF(n_users, n_items, song, dim), "bmf": lambda: BMF(n_users, n_items, song, dim),
@@ -116,9 +117,7 @@ class EMIAdapter(EMIInference, ZooModule):
             return self.scorer.scores(self.user_va[user], self.item_va[items])
         if self.hparams.kind == "svdpp":
             owners = self.user_group[self.train_pairs[:, 0]] if self.hparams.song_factors else self.train_pairs[:, 0]
-            n_owners = len(self.hparams.group_ids or _PLACEHOLDER["group_ids"]) if self.hparams.song_factors \
-                else len(self.user_ids)
-            implicit = self.scorer.implicit_vectors(owners, self.train_pairs[:, 1], n_owners)
+            implicit = self.scorer.implicit_vectors(owners, self.train_pairs[:, 1], self._n_owners)
             return self.scorer.scores(user, group, items, implicit)
         return self.scorer.scores(user, group, items)
 

@@ -12,28 +12,28 @@ import torch
 
 from affectzoo.catalog import Catalog, Recommendation, encode_catalogue, existing_catalogue
 from affectzoo.models.mozart.ranking import read_ratings, recommend_by_ratings
+from affectzoo.models.va_client import UsesVAPredictor
 
 
-class Haydn:
+class Haydn(UsesVAPredictor):
     """Eq. 7 on the V/A plane of ``predictor`` (any model with ``predict_va``; default: the zoo's
     V/A predictor, loaded on first use)."""
 
     precision = None  # of the V/A predictor Haydn loads (affectzoo.precision); None: its default
 
     def __init__(self, predictor=None) -> None:
-        self._predictor = predictor
+        if predictor is not None:
+            self.use_va_predictor(predictor)
+
+    def _va_predictor_name(self) -> str:
+        from affectzoo._factory import default_model
+
+        return default_model("va-predictor")
 
     @property
     def predictor(self):
-        if self._predictor is None:
-            from affectzoo._factory import default_model, load
-
-            self._predictor = load(default_model("va-predictor"), precision=self.precision)
-        return self._predictor
-
-    def _name(self) -> str:
-        cfg = getattr(self.predictor, "pretrained_cfg", None)
-        return (cfg.name if cfg is not None else "") or type(self.predictor).__name__
+        """The V/A predictor Haydn ranks with (:attr:`va_predictor`)."""
+        return self.va_predictor
 
     def index(self, items, on_error: str = "raise") -> Catalog:
         """An image :class:`~affectzoo.catalog.Catalog` of paintings (folder, files or a table with an
@@ -45,7 +45,7 @@ class Haydn:
         kept, va = encode_catalogue(items, "image", lambda path: self.predictor.predict_va(images=path)["image"][0],
                                     on_error)
         values = torch.stack(va).numpy()
-        return Catalog(kept, values, values, model=f"haydn ({self._name()})", va_source=self._name(), kind="image")
+        return Catalog(kept, values, values, model=f"haydn ({self._va_source()})", va_source=self._va_source(), kind="image")
 
     def recommend(self, ratings, catalogue, k: int = 10, on_error: str = "raise",
                   attention_checks=None, curate: bool = False) -> list[Recommendation]:
