@@ -69,14 +69,17 @@ class TableDataModule(ZooDataModule):
     labels: tuple[str, ...] = ("valence", "arousal")
 
     def __init__(self, preprocess: dict | None = None, model: str | None = None, batch_size: int = 32,
-                 num_workers: int = 0, image_tokens: bool = False, music_features: bool = False) -> None:
+                 num_workers: int = 0, image_tokens: bool = False, music_features: bool = False,
+                 prior_va: bool = False) -> None:
         """``image_tokens=True`` feeds the model's frozen image encoder's cached features instead of
-        pixels, ``music_features=True`` its frozen music encoder's instead of audio; both need the
-        model attached (:meth:`attach_model`)."""
+        pixels, ``music_features=True`` its frozen music encoder's instead of audio, ``prior_va=True``
+        adds its frozen V/A prior's V/A of each file (``image_prior_va``, ``music_prior_va``); all
+        need the model attached (:meth:`attach_model`)."""
         super().__init__(batch_size=batch_size, num_workers=num_workers)
         self.explicit_preprocess = preprocess is not None
         self.preprocess = resolve_preprocess(preprocess, model)
         self.use_image_tokens, self.use_music_features = image_tokens, music_features
+        self.use_prior_va = prior_va
         self.encoders: dict = {}
 
     def attach_model(self, model) -> None:
@@ -93,17 +96,24 @@ class TableDataModule(ZooDataModule):
         """The frozen encoders' cached-feature functions the loader should use instead of decoding media."""
         hooks = {}
         for wanted, kind, hook in ((self.use_image_tokens, "image", "image_tokens"),
-                                   (self.use_music_features, "audio", "music_features")):
+                                   (self.use_music_features, "audio", "music_features"),
+                                   (self.use_prior_va, "va", "prior_va")):
             if not wanted:
                 continue
             if kind not in self.encoders:
-                raise ValueError(f"{hook}=True needs a model with a frozen {kind} encoder attached: call "
+                what = "V/A prior (prior_model)" if kind == "va" else f"{kind} encoder"
+                raise ValueError(f"{hook}=True needs a model with a frozen {what} attached: call "
                                  "datamodule.attach_model(model) (affectzoo fit does it for recipes)")
-            hooks[hook] = self.encoders[kind].cached
+            hooks[hook] = self.encoders[kind] if kind == "va" else self.encoders[kind].cached
         return hooks
 
     def setup(self, stage: str | None = None) -> None:
         tables, hooks = self.split_tables(), self._feature_hooks()
+        if "prior_va" in hooks:  # predict every file's V/A in batches now, not one by one in the loader
+            every = pd.concat(tables.values())
+            for column, kind in (("image_path", "image"), ("audio_path", "audio")):
+                if column in every:
+                    hooks["prior_va"].of(sorted(set(every[column])), kind)
         self.datasets = {split: TableDataset(table, MediaLoader(self.preprocess, split == "train", **hooks),
                                              self.labels, self.media) for split, table in tables.items()}
 

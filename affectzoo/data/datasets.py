@@ -27,14 +27,17 @@ class MediaLoader:
     """Decode image and audio paths as the model's ``preprocess`` cfg says."""
 
     def __init__(self, preprocess: dict | None = None, train: bool = False, image_tokens=None,
-                 music_features=None) -> None:
+                 music_features=None, prior_va=None) -> None:
         """``image_tokens(path) -> Tensor``, when given, replaces pixels by a frozen image encoder's
         (cached) features: samples then carry ``image_tokens`` instead of ``image``. Likewise
         ``music_features(path) -> Tensor`` replaces the audio (or mel) by a frozen music encoder's
         (cached) features: samples then carry ``music_features``. Both are
-        :meth:`~affectzoo.backbones.frozen.FrozenEncoder.cached` of the model's encoders."""
+        :meth:`~affectzoo.backbones.frozen.FrozenEncoder.cached` of the model's encoders.
+        ``prior_va``, a model's frozen V/A prior (:class:`~affectzoo.models.va_prior.FrozenVAPrior`),
+        adds its cached V/A ``[2]`` of each file: ``image_prior_va`` beside a painting (suffixed like
+        its key), ``music_prior_va`` beside the music."""
         preprocess = dict(preprocess or {})
-        self.image_tokens, self.music_features = image_tokens, music_features
+        self.image_tokens, self.music_features, self.prior_va = image_tokens, music_features, prior_va
         self.image_cfg = ImageCfg.resolve(preprocess)
         self.audio_cfg = AudioCfg.from_preprocess(preprocess)
         mel_cfg = preprocess.get("mel", preprocess)  # nested {"mel": {...}} or flat n_fft/hop_length/n_mels keys
@@ -46,12 +49,24 @@ class MediaLoader:
         return self.image_cfg(load_image(path))
 
     def painting(self, path: str, key: str = "image") -> dict[str, torch.Tensor]:
-        """``{key: pixels}``, or ``{key with image -> image_tokens: tokens}`` when tokens are configured."""
+        """``{key: pixels}``, or ``{key with image -> image_tokens: tokens}`` when tokens are configured
+        (and ``{key with image -> image_prior_va: V/A}`` with a prior)."""
         if self.image_tokens is None:
-            return {key: self.image(path)}
-        return {key.replace("image", "image_tokens"): self.image_tokens(path)}
+            sample = {key: self.image(path)}
+        else:
+            sample = {key.replace("image", "image_tokens"): self.image_tokens(path)}
+        if self.prior_va is not None:
+            sample[key.replace("image", "image_prior_va")] = self.prior_va.image(path)
+        return sample
 
     def audio(self, path: str) -> dict[str, torch.Tensor]:
+        """The music of ``path`` as configured (features, mel or waveform), plus ``music_prior_va`` with a prior."""
+        sample = self._music(path)
+        if self.prior_va is not None:
+            sample["music_prior_va"] = self.prior_va.audio(path)
+        return sample
+
+    def _music(self, path: str) -> dict[str, torch.Tensor]:
         if self.music_features is not None:
             return {"music_features": self.music_features(path)}
         seconds = self.audio_cfg.clip_seconds
@@ -110,8 +125,12 @@ class PairsWithPreferences(Dataset):
     def __len__(self) -> int:
         return len(self.pairs)
 
-    def _music(self, music_id: str) -> torch.Tensor:
-        return next(iter(self.pairs.loader.audio(self.audio_paths[music_id]).values()))
+    def _music(self, music_id: str, suffix: str) -> dict[str, torch.Tensor]:
+        """``{mel<suffix>: music}`` (whatever form the loader gives) and, with a prior, ``music_prior_va<suffix>``."""
+        sample = self.pairs.loader.audio(self.audio_paths[music_id])
+        prior = sample.pop("music_prior_va", None)
+        music = {f"mel{suffix}": next(iter(sample.values()))}
+        return music if prior is None else {**music, f"music_prior_va{suffix}": prior}
 
     def __getitem__(self, index: int) -> dict:
         sample = self.pairs[index]
@@ -121,12 +140,11 @@ class PairsWithPreferences(Dataset):
             if row["query_modality"] == "image":
                 query = self.image_paths[row["query_id"]]
                 pref = {**painting(query, "image_pos"), **painting(query, "image_neg"),
-                        "mel_pos": self._music(row["preferred_id"]), "mel_neg": self._music(row["rejected_id"])}
+                        **self._music(row["preferred_id"], "_pos"), **self._music(row["rejected_id"], "_neg")}
             else:
-                music = self._music(row["query_id"])
                 pref = {**painting(self.image_paths[row["preferred_id"]], "image_pos"),
                         **painting(self.image_paths[row["rejected_id"]], "image_neg"),
-                        "mel_pos": music, "mel_neg": music}
+                        **self._music(row["query_id"], "_pos"), **self._music(row["query_id"], "_neg")}
             sample["pref"] = {**pref, "query_modality": row["query_modality"]}
         return sample
 

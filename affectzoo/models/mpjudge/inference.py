@@ -17,6 +17,7 @@ from torch import Tensor
 from affectzoo import media
 from affectzoo.errors import InputError
 from affectzoo.models.mpjudge.explain import write_modulation_png
+from affectzoo.models.va_prior import composition_score
 
 
 class MPJudgeInference:
@@ -61,9 +62,39 @@ class MPJudgeInference:
         with torch.no_grad():
             return MelFrontEnd.from_cfg(preprocess)(wave.float())
 
+    def prior_va_of(self, items, kind: str, given=None, sample_rate: int | None = None) -> Tensor | None:
+        """V/A ``[N, 2]`` of paintings (``kind="image"``) or music (``"audio"``) for the frozen prior
+        (``prior_model``): ``given`` when passed, else the prior's prediction for media. Prepared
+        tensors (pixels, tokens, music features) carry no V/A, so they need ``given``. None without a prior."""
+        if self.va_prior is None:
+            return None
+        if given is not None:
+            return torch.as_tensor(given, dtype=torch.float32).reshape(-1, 2)
+        prepared = (isinstance(items, Tensor) and items.is_floating_point() if kind == "image"
+                    else isinstance(items, Tensor) and items.ndim > 1)
+        if prepared:
+            argument = "image_va" if kind == "image" else "music_va"
+            raise InputError(argument, f"this MPJudge adds the V/A-distance composition of "
+                                       f"{self.hparams.prior_model!r}: prepared tensors carry no V/A, so pass "
+                                       f"{argument}= ([N, 2] in [-1, 1]) or give the media themselves")
+        return self.va_prior.media(items, kind, sample_rate)
+
+    def _pair_composition(self, images, audio, n_images: int, n_music: int, image_va, music_va,
+                          sample_rate: int | None) -> Tensor | None:
+        """The prior's composition score ``[n_images]`` (music broadcast when one), or None without a prior."""
+        image_va = self.prior_va_of(images, "image", image_va)
+        if image_va is None:
+            return None
+        music_va = self.prior_va_of(audio, "audio", music_va, sample_rate)
+        if len(image_va) != n_images or len(music_va) != n_music:
+            raise InputError("image_va", f"{len(image_va)} painting V/A and {len(music_va)} music V/A for "
+                                         f"{n_images} paintings and {n_music} music inputs")
+        return composition_score(image_va, music_va.expand(n_images, 2) if n_music == 1 else music_va)
+
     # ------------------------------------------------------------------------------ scoring
 
-    def score(self, images, audio, batch_size: int = 32, sample_rate: int | None = None) -> Tensor:
+    def score(self, images, audio, batch_size: int = 32, sample_rate: int | None = None,
+              image_va=None, music_va=None) -> Tensor:
         """Scores ``[N]`` (CPU, float32; higher = better fit) of the pairs ``(images[i], audio[i])``.
 
         ``images``: painting files, a folder, PIL images or arrays, or prepared tensors ``[N, 3, S, S]``
@@ -71,6 +102,8 @@ class MPJudgeInference:
         waveforms (at ``sample_rate``), or prepared music inputs (mel ``[N, T, n_mels]``, musicnn
         features ``[N, P, 250]``, official spectrogram images ``[N, 3, H, W]``). A single music
         input is paired with every painting and encoded once. Computed ``batch_size`` pairs at a time.
+        ``image_va`` / ``music_va``: the prior's V/A ``[N, 2]`` (models with ``prior_model``), needed
+        only for prepared tensors; media get theirs from the prior.
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
@@ -79,26 +112,35 @@ class MPJudgeInference:
         if len(music) not in (1, len(paintings)):
             raise InputError("audio", f"{len(music)} music inputs for {len(paintings)} paintings: give one per "
                                       "painting or a single one for all")
+        composition = self._pair_composition(images, audio, len(paintings), len(music), image_va, music_va,
+                                             sample_rate)
+
+        def part(start: int) -> Tensor | None:
+            return None if composition is None else composition[start:start + batch_size].to(self.device)
+
         with self._inference():
             if len(music) == 1:
-                return self._score_against(music, paintings, batch_size)
+                return self._score_against(music, paintings, batch_size, part)
             out = [self.net(self._encode_paintings(paintings[i:i + batch_size].to(self.device)),
-                            music[i:i + batch_size].to(self.device)) for i in range(0, len(paintings), batch_size)]
+                            music[i:i + batch_size].to(self.device), part(i))
+                   for i in range(0, len(paintings), batch_size)]
             return torch.cat(out).float().cpu()
 
-    def _score_against(self, music: Tensor, paintings: Tensor, batch_size: int) -> Tensor:
-        """Scores ``[N]`` of one music input ``[1, ...]`` against checked paintings ``[N, ...]``, music encoded once."""
+    def _score_against(self, music: Tensor, paintings: Tensor, batch_size: int, composition) -> Tensor:
+        """Scores ``[N]`` of one music input ``[1, ...]`` against checked paintings ``[N, ...]``, music
+        encoded once; ``composition(start)`` is the prior's score of the chunk from ``start`` (or None)."""
         tokens, y = self.net.encode_music(music.to(self.device))
         out = []
         for start in range(0, len(paintings), batch_size):
             chunk = self._encode_paintings(paintings[start:start + batch_size].to(self.device))
             n = len(chunk)
             out.append(self.net.judge(chunk, None if tokens is None else tokens.expand(n, -1, -1),
-                                      None if y is None else y.expand(n, -1))[0].float().cpu())
+                                      None if y is None else y.expand(n, -1),
+                                      composition=composition(start))[0].float().cpu())
         return torch.cat(out)
 
     def rank(self, audio, images, k: int = 10, batch_size: int = 32,
-             sample_rate: int | None = None) -> tuple[Tensor, Tensor]:
+             sample_rate: int | None = None, image_va=None, music_va=None) -> tuple[Tensor, Tensor]:
         """The ``k`` paintings that best match one music input: (indices ``[k]``, scores ``[k]``), best first.
 
         The music is encoded once and its vector reused for every painting; ``k`` larger than the
@@ -109,7 +151,8 @@ class MPJudgeInference:
         music = self._music_batch(self.music_input(audio, sample_rate), "audio")
         if len(music) != 1:
             raise InputError("audio", f"rank takes one music input, got {len(music)}")
-        scores = self.score(images, music, batch_size)
+        music_va = self.prior_va_of(audio, "audio", music_va, sample_rate)
+        scores = self.score(images, music, batch_size, image_va=image_va, music_va=music_va)
         top = torch.topk(scores, min(k, len(scores)))
         return top.indices, top.values
 
@@ -132,7 +175,8 @@ class MPJudgeInference:
                                       f"{len(music)} music inputs")
         with self._inference():
             tokens, y = self.net.encode_music(music.to(self.device))
-            _, intensity = self.net.judge(self._encode_paintings(paintings.to(self.device)), tokens, y, ord)
+            # the intensities do not depend on the score's priors: read them from the painting encoder
+            _, intensity = self.net.painting(self._encode_paintings(paintings.to(self.device)), tokens, y, ord)
         maps = intensity[0].float().cpu().reshape(-1, self.grid, self.grid)
         return maps, maps.flatten(1).mean(dim=1)
 

@@ -11,10 +11,13 @@ Batch format (what a DataModule yields; every tensor already prepared as the mod
       "music_features": [B, P, 250]  musicnn encoder, instead of "mel": the frozen encoder's patch features,
       "score": [B]           perceptual-coherence score of each pair, in [0, 1],
       "image_valence", ... (PAIR_VA_LABELS)  optional, each side's own V/A for the auxiliary heads,
+      "image_prior_va", "music_prior_va": [B, 2]  with ``prior_model`` only: the frozen V/A predictor's
+                             V/A of each side (``prior_va=True`` DataModules; ``model.va_prior.of(paths)``),
       "pref": {              optional, P preference samples (ambiguous pairs), both directions:
         "image_pos": [P, 3, S, S], "mel_pos": [P, ...],   the preferred pair
         "image_neg": [P, 3, S, S], "mel_neg": [P, ...],   the rejected pair
         (lite0: "image_tokens_pos" / "image_tokens_neg" [P, N, C] instead of image_pos / image_neg)
+        (prior_model: "image_prior_va_pos", "image_prior_va_neg", "music_prior_va_pos", "music_prior_va_neg")
         "query_modality": P strings, "music" (one clip, two paintings: mel_pos == mel_neg) or
                           "image" (one painting, two clips: image_pos == image_neg),
       },
@@ -60,11 +63,14 @@ from affectzoo.metrics import MAE, PLCC, SRCC, ThresholdAccuracy
 from affectzoo.models.base import ZooModule
 from affectzoo.models.mpjudge.inference import MPJudgeInference
 from affectzoo.models.mpjudge.torch_model import MPJudgeNet
+from affectzoo.models.va_prior import FrozenVAPrior, composition_score
 
 FUSIONS = ("none", "concat", "cross_attention", "man")
 VARIANTS = ("paper", "official", "lite0")
 MUSIC_ENCODERS = ("mel", "musicnn")
 QUERY_MODALITIES = ("music", "image")
+#: Batch keys of the frozen V/A prior's predictions (``prior_model``), painting side then music side.
+PRIOR_KEYS = ("image_prior_va", "music_prior_va")
 #: Total stride of EfficientNet-Lite0: one token per 32 x 32 px cell of the painting.
 LITE0_STRIDE = 32
 #: The paper's music input: the first 15 s of a clip.
@@ -104,6 +110,15 @@ class MPJudge(MPJudgeInference, ZooModule):
     emotion-distance score (:func:`~affectzoo.affect.similarity.affect_similarity`) to the head's logit: the MAN network then learns a
     correction to an emotion-distance prior instead of the whole score.
 
+    ``prior_model`` (a zoo ``va-predictor`` name, e.g. ``"imagemusic"``) adds a frozen prior from
+    outside: the V/A-distance composition of that model's predicted V/A of the painting and the
+    music (:func:`~affectzoo.models.va_prior.composition_score`), whose logit, times
+    ``composition_weight`` (learned, starts at 1), is added to the head's logit. The predictor is
+    :attr:`va_prior` (:class:`~affectzoo.models.va_prior.FrozenVAPrior`: loaded on first use, its
+    per-file V/A cached like the backbones' features); it is not part of this model's weights, so a
+    checkpoint names it and loads it from the zoo. Media inputs get their V/A from it; prepared
+    tensors need ``image_va`` / ``music_va`` given (training batches carry them, see above).
+
     Training args: ``lr``, ``weight_decay`` (Adam), ``lambda_reg``, ``lambda_dpo``, ``use_dpo``,
     ``dpo_beta``, ``reference_checkpoint`` (a saved MPJudge of the same variant to use as the DPO
     reference instead of a copy of this model), ``lambda_va`` and ``acc_threshold`` (of the ACC metric).
@@ -115,7 +130,7 @@ class MPJudge(MPJudgeInference, ZooModule):
                  depth: int = 12, heads: int = 8, mlp_ratio: float = 4.0, fusion: str = "man", n_mels: int = 128,
                  music_channels: tuple[int, ...] = (64, 128, 256, 512), music_kernel: int = 3,
                  music_pool: tuple[int, int] = (1, 1), music_encoder: str = "mel", va_heads: bool = False,
-                 va_prior: bool = False,
+                 va_prior: bool = False, prior_model: str | None = None,
                  lr: float = 1e-5, weight_decay: float = 0.05, lambda_reg: float = 1.0, lambda_dpo: float = 0.5,
                  use_dpo: bool = True, dpo_beta: float = 1.0, reference_checkpoint: str | None = None,
                  lambda_va: float = 1.0, acc_threshold: float = 0.5) -> None:
@@ -147,10 +162,14 @@ class MPJudge(MPJudgeInference, ZooModule):
         self.backbone = efficientnet_lite0(pooled=False, image_size=image_size) if variant == "lite0" else None
         self.music_backbone = (Musicnn.from_checkpoint(frozen=True, clip_seconds=CLIP_SECONDS)
                                if music_encoder == "musicnn" else None)
+        if prior_model is not None and variant == "official":
+            raise ValueError("the official variant has no prior: prior_model needs the paper or lite0 variant")
+        self.va_prior = FrozenVAPrior(prior_model) if prior_model else None
         self.net = MPJudgeNet(variant, image_size, patch_size, width, depth, heads, mlp_ratio, fusion,
                               tuple(music_channels), music_kernel, tuple(music_pool),
                               None if self.backbone is None else self.backbone.num_features,
-                              MUSICNN_FEATURE_DIM if music_encoder == "musicnn" else None, va_heads, va_prior)
+                              MUSICNN_FEATURE_DIM if music_encoder == "musicnn" else None, va_heads, va_prior,
+                              composition_prior=prior_model is not None)
         scored = MetricCollection({"srcc": SRCC(), "plcc": PLCC(), "mae": MAE(),
                                    "acc": ThresholdAccuracy(acc_threshold)})
         preference = MetricCollection({"pref_acc": MeanMetric(), "pref_acc_music_query": MeanMetric(),
@@ -227,7 +246,7 @@ class MPJudge(MPJudgeInference, ZooModule):
 
     def frozen_encoders(self) -> dict:
         """The frozen pretrained encoders whose cached features a DataModule may feed instead of media."""
-        encoders = {"image": self.backbone, "audio": self.music_backbone}
+        encoders = {"image": self.backbone, "audio": self.music_backbone, "va": self.va_prior}
         return {kind: encoder for kind, encoder in encoders.items() if encoder is not None}
 
     def default_preprocess(self) -> dict:
@@ -269,6 +288,12 @@ class MPJudge(MPJudgeInference, ZooModule):
         shared = music()
         batch["pref"] = {f"{image_key}_pos": paintings(), f"{image_key}_neg": paintings(),
                          "mel_pos": shared, "mel_neg": shared, "query_modality": ["music"] * n}
+        if self.va_prior is not None:
+            batch.update({key: torch.rand(n, 2) * 2 - 1 for key in PRIOR_KEYS})
+            shared_va = torch.rand(n, 2) * 2 - 1
+            batch["pref"].update({"image_prior_va_pos": torch.rand(n, 2) * 2 - 1,
+                                  "image_prior_va_neg": torch.rand(n, 2) * 2 - 1,
+                                  "music_prior_va_pos": shared_va, "music_prior_va_neg": shared_va})
         return batch
 
     def _check_music(self, music, name: str = "mel") -> Tensor:
@@ -300,13 +325,37 @@ class MPJudge(MPJudgeInference, ZooModule):
             music = music.unsqueeze(0)
         return self._check_music(music, name)
 
-    def forward(self, image: Tensor, mel: Tensor) -> Tensor:
+    def forward(self, image: Tensor, mel: Tensor, composition: Tensor | None = None) -> Tensor:
         """Scores ``[B]`` of the pairs ``(image[i], mel[i])`` (sigmoid; official: raw head output).
 
         ``image``: pixels ``[B, 3, S, S]``; the lite0 variant also takes its backbone tokens ``[B, N, C]``
-        (:meth:`image_tokens`) and then skips the backbone.
+        (:meth:`image_tokens`) and then skips the backbone. ``composition`` ``[B]``: with
+        ``prior_model``, the frozen predictor's V/A-distance score of each pair (required then).
         """
-        return self.net(self._encode_paintings(self._check_paintings(image)), self._check_music(mel))
+        paintings, music = self._check_paintings(image), self._check_music(mel)
+        return self.net(self._encode_paintings(paintings), music, self._check_composition(composition, len(paintings)))
+
+    def _check_composition(self, composition, n: int) -> Tensor | None:
+        """``composition`` as a ``[n]`` tensor on the model's device, or None for a model without a prior."""
+        if self.va_prior is None:
+            return None
+        if not isinstance(composition, Tensor) or composition.shape != (n,):
+            got = tuple(composition.shape) if isinstance(composition, Tensor) else type(composition).__name__
+            raise InputError("composition", f"this MPJudge adds the V/A-distance composition of "
+                                            f"{self.hparams.prior_model!r} to its score: give it as [{n}] "
+                                            f"(or the batch's {PRIOR_KEYS}), got {got}")
+        return composition.to(self.device)
+
+    def _batch_composition(self, batch: Mapping, suffix: str = "", where: str = "batch") -> Tensor | None:
+        """The composition score ``[B]`` of a batch's (or preference part's) prior V/A keys; None without a prior."""
+        if self.va_prior is None:
+            return None
+        keys = [key + suffix for key in PRIOR_KEYS]
+        missing = [key for key in keys if key not in batch]
+        if missing:
+            raise InputError(where, f"lacks {missing}: this MPJudge reads {self.hparams.prior_model!r}'s V/A "
+                                    "of each side (a DataModule with prior_va=True provides them)")
+        return composition_score(*(batch[key].float() for key in keys))
 
     # ------------------------------------------------------------------------------ training
 
@@ -361,10 +410,14 @@ class MPJudge(MPJudgeInference, ZooModule):
         music = [self._check_music(m, f"batch mel #{i}") for i, m in enumerate(music)]
         return paintings, music
 
-    @staticmethod
-    def _score_many(net: nn.Module, paintings: list[Tensor], music: list[Tensor]) -> list[Tensor]:
-        """Score several network-ready pair batches in one forward (one BatchNorm batch); one tensor per batch."""
-        scores = net(torch.cat(paintings), torch.cat(music))
+    def _score_many(self, net: nn.Module, paintings: list[Tensor], music: list[Tensor],
+                    compositions: list | None = None) -> list[Tensor]:
+        """Score several network-ready pair batches in one forward (one BatchNorm batch); one tensor per
+        batch. ``compositions``: the prior's score of each batch (models with ``prior_model``)."""
+        composition = None
+        if self.va_prior is not None:
+            composition = self._check_composition(torch.cat(compositions), sum(len(x) for x in paintings))
+        scores = net(torch.cat(paintings), torch.cat(music), composition)
         return list(scores.split([len(x) for x in paintings]))
 
     def reference_net(self) -> MPJudgeNet:
@@ -392,14 +445,16 @@ class MPJudge(MPJudgeInference, ZooModule):
                                       "nothing to train on")
         # take the reference before this step's forward moves the BatchNorm running statistics
         reference = self.reference_net() if pref is not None else None
-        paintings, music = [], []
+        paintings, music, compositions = [], [], []
         if scored:
             paintings.append(self._batch_paintings(batch, "image")), music.append(self._batch_music(batch))
+            compositions.append(self._batch_composition(batch))
         if pref is not None:
             paintings += [pref["image_pos"], pref["image_neg"]]
             music += [pref["mel_pos"], pref["mel_neg"]]
+            compositions += self._pref_compositions(pref)
         paintings, music = self._net_inputs(paintings, music)
-        outputs = self._score_many(self.net, paintings, music)
+        outputs = self._score_many(self.net, paintings, music, compositions)
         losses: dict[str, Tensor] = {}
         total = outputs[0].new_zeros(())
         if scored:
@@ -412,11 +467,15 @@ class MPJudge(MPJudgeInference, ZooModule):
         if reference is not None:
             pos, neg = outputs
             with torch.no_grad():
-                ref_pos, ref_neg = self._score_many(reference, paintings[-2:], music[-2:])
+                ref_pos, ref_neg = self._score_many(reference, paintings[-2:], music[-2:], compositions[-2:])
             losses["dpo"] = dpo_loss(pos, neg, ref_pos, ref_neg, beta=self.hparams.dpo_beta)
             total = total + self.hparams.lambda_dpo * losses["dpo"]
         losses["loss"] = total
         return losses
+
+    def _pref_compositions(self, pref: Mapping) -> list:
+        """The prior's scores of a preference part's (preferred, rejected) pairs; [None, None] without a prior."""
+        return [self._batch_composition(pref, suffix, "batch['pref']") for suffix in ("_pos", "_neg")]
 
     def _va_loss(self, paintings: Tensor, music: Tensor, batch: Mapping) -> Tensor:
         """MSE of the auxiliary heads' V/A (both sides) against the batch's :data:`PAIR_VA_LABELS`."""
@@ -435,13 +494,14 @@ class MPJudge(MPJudgeInference, ZooModule):
         metrics = self.val_metrics if stage == "val" else self.test_metrics
         pref_metrics = self.val_pref_metrics if stage == "val" else self.test_pref_metrics
         if "score" in batch:
-            preds = self(self._batch_paintings(batch, "image"), self._batch_music(batch))
+            preds = self(self._batch_paintings(batch, "image"), self._batch_music(batch), self._batch_composition(batch))
             metrics.update(preds, batch["score"])
             self.log_dict(metrics, on_step=False, on_epoch=True, batch_size=len(preds))
         pref = self._preferences(batch)
         if pref is not None:
             pos, neg = self._score_many(self.net, *self._net_inputs([pref["image_pos"], pref["image_neg"]],
-                                                                    [pref["mel_pos"], pref["mel_neg"]]))
+                                                                    [pref["mel_pos"], pref["mel_neg"]]),
+                                        self._pref_compositions(pref))
             correct = (pos > neg).float()
             self._log_mean(pref_metrics, "pref_acc", stage, correct)
             for modality in QUERY_MODALITIES:
@@ -461,7 +521,7 @@ class MPJudge(MPJudgeInference, ZooModule):
         self._evaluate(batch, "test")
 
     def predict_step(self, batch: dict, batch_idx: int) -> Tensor:
-        return self(self._batch_paintings(batch, "image"), self._batch_music(batch))
+        return self(self._batch_paintings(batch, "image"), self._batch_music(batch), self._batch_composition(batch))
 
     def configure_optimizers(self):
         return torch.optim.Adam(self.net.parameters(), lr=self.hparams.lr, weight_decay=self.hparams.weight_decay)

@@ -138,7 +138,8 @@ class MPJudgeNet(nn.Module):
     def __init__(self, variant: str, image_size: int, patch_size: int, width: int, depth: int, heads: int,
                  mlp_ratio: float, fusion: str, music_channels: Sequence[int], music_kernel: int,
                  music_pool: Sequence[int] = (1, 1), token_channels: int | None = None,
-                 music_features: int | None = None, va_heads: bool = False, va_prior: bool = False) -> None:
+                 music_features: int | None = None, va_heads: bool = False, va_prior: bool = False,
+                 composition_prior: bool = False) -> None:
         super().__init__()
         self.music: nn.Module | None
         if variant == "official":
@@ -155,6 +156,7 @@ class MPJudgeNet(nn.Module):
         self.va_image = nn.Sequential(nn.LayerNorm(width), nn.Linear(width, 2)) if va_heads else None
         self.va_music = nn.Sequential(nn.LayerNorm(width), nn.Linear(width, 2)) if va_heads else None
         self.prior_weight = nn.Parameter(torch.ones(())) if va_prior else None
+        self.composition_weight = nn.Parameter(torch.ones(())) if composition_prior else None
 
     def predict_va(self, image: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         """(image V/A ``[B, 2]``, music V/A ``[B, 2]``) in [-1, 1] from the auxiliary heads: the image's
@@ -170,19 +172,28 @@ class MPJudgeNet(nn.Module):
         return self.music(music)
 
     def judge(self, image: Tensor, music_tokens: Tensor | None, y: Tensor | None,
-              ord: float = 1.0) -> tuple[Tensor, Tensor | None]:
+              ord: float = 1.0, composition: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
         """Score encoded music against paintings -> (scores ``[B]``, intensities ``[B, L, N]`` or None).
 
         With ``va_prior`` the head's logit is added to ``prior_weight`` x the logit of the emotion
         distance score of the auxiliary heads' V/A (:func:`~affectzoo.affect.similarity.affect_similarity`).
+        With ``composition_prior`` it is also added to ``composition_weight`` x the logit of
+        ``composition`` ``[B]``, a frozen V/A predictor's V/A-distance score of each pair (required then).
         """
         score, intensity = self.painting(image, music_tokens, y, ord)
+        logit = torch.logit(score, eps=1e-6)
         if self.prior_weight is not None:
             prior = affect_similarity(*self.predict_va(image, y)).clamp(1e-4, 1 - 1e-4)
-            score = torch.sigmoid(torch.logit(score, eps=1e-6) + self.prior_weight * torch.logit(prior))
+            logit = logit + self.prior_weight * torch.logit(prior)
+        if self.composition_weight is not None:
+            if composition is None:
+                raise ValueError("this network adds a frozen V/A composition prior: pass composition [B]")
+            logit = logit + self.composition_weight * torch.logit(composition.to(logit.dtype).clamp(1e-4, 1 - 1e-4))
+        if self.prior_weight is not None or self.composition_weight is not None:
+            score = torch.sigmoid(logit)
         return score, intensity
 
-    def forward(self, image: Tensor, music: Tensor) -> Tensor:
-        return self.judge(image, *self.encode_music(music))[0]
+    def forward(self, image: Tensor, music: Tensor, composition: Tensor | None = None) -> Tensor:
+        return self.judge(image, *self.encode_music(music), composition=composition)[0]
 
 
