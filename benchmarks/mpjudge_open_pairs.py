@@ -45,17 +45,22 @@ def quantized(model):
 
 def encoded_split(model, split: str, root: str) -> tuple[list[dict], list[dict]]:
     """The split's pair batches and preference batches, paintings and music as ``model``'s cached encoder outputs."""
-    data = OpenPairsDataModule(root=root, image_tokens=True, music_features=True, batch_size=64, preferences=True)
+    prior = model.va_prior is not None
+    data = OpenPairsDataModule(root=root, image_tokens=True, music_features=True, prior_va=prior, batch_size=64,
+                               preferences=True)
     data.attach_model(model)
     data.prepare_data()
     data.setup()
     loader = {"val": data.val_dataloader, "test": data.test_dataloader}[split]()
     pairs, prefs = [], []
     for batch in tqdm(loader, desc=f"open-pairs {split}: cached features"):
-        pairs.append({"image": batch["image_tokens"], "music": batch["music_features"], "score": batch["score"]})
+        pairs.append({"image": batch["image_tokens"], "music": batch["music_features"], "score": batch["score"],
+                      "composition": model._batch_composition(batch)})
         if "pref" in batch:
             pref = batch["pref"]
-            prefs.append({k: pref[k] for k in ("image_tokens_pos", "image_tokens_neg", "mel_pos", "mel_neg")})
+            prefs.append({**{k: pref[k] for k in ("image_tokens_pos", "image_tokens_neg", "mel_pos", "mel_neg")},
+                          "composition_pos": model._batch_composition(pref, "_pos"),
+                          "composition_neg": model._batch_composition(pref, "_neg")})
     return pairs, prefs
 
 
@@ -63,11 +68,12 @@ def encoded_split(model, split: str, root: str) -> tuple[list[dict], list[dict]]
 def evaluate(model, pairs: list[dict], prefs: list[dict]) -> dict[str, float]:
     metrics = {"srcc": SRCC(), "plcc": PLCC(), "mae": MAE(), "acc": ThresholdAccuracy(0.5)}
     for batch in pairs:
-        preds = model(batch["image"], batch["music"])
+        preds = model(batch["image"], batch["music"], batch["composition"])
         for metric in metrics.values():
             metric.update(preds, batch["score"])
     out = {name: float(metric.compute()) for name, metric in metrics.items()}
-    correct = [model(p["image_tokens_pos"], p["mel_pos"]) > model(p["image_tokens_neg"], p["mel_neg"]) for p in prefs]
+    correct = [model(p["image_tokens_pos"], p["mel_pos"], p["composition_pos"])
+               > model(p["image_tokens_neg"], p["mel_neg"], p["composition_neg"]) for p in prefs]
     if correct:
         out["pref_acc"] = float(torch.cat(correct).float().mean())
     return out
@@ -105,7 +111,7 @@ def main() -> None:
     def run_all(m):
         with torch.no_grad():
             for batch in pairs:
-                m(batch["image"], batch["music"])
+                m(batch["image"], batch["music"], batch["composition"])
 
     fp32_s, int8_s = seconds(lambda: run_all(model)), seconds(lambda: run_all(int8))
     rows += [{"measurement": f"{name} network fp32", "value": round(n / fp32_s, 1), "unit": "pairs/s", "n": n,

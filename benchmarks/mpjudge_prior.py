@@ -1,0 +1,152 @@
+"""MPJudge with the zoo's V/A predictor as a frozen prior: ablations, seeds and the DPO beta sweep.
+
+Trains ``recipes/mpjudge_prior_open.yaml`` with overrides and scores every run on the open-pairs
+test split beside the V/A-distance composition of the prior's own predictor, computed in the same
+run from the same cached V/A:
+
+- ``prior only``: the composition, 1 - ||VA(image) - VA(music)|| / (2 sqrt 2) (no training);
+- ``+ MAN``: the recipe without DPO (MSE + auxiliary V/A heads), the MAN network learning a
+  correction to the prior;
+- ``+ MAN + DPO``: the recipe (MSE + 0.5 DPO on the preference pairs + V/A heads), at each DPO beta.
+
+Each ``train`` call writes one JSON file per run under ``--out`` (so two processes can share the
+machine, each with ``OMP_NUM_THREADS=1``); ``report`` reads them, adds the composition rows,
+prints the tables (mean and standard deviation over seeds) and appends CSV rows to
+``results/mpjudge_prior.csv``.
+
+    python benchmarks/mpjudge_prior.py train --variant man --seeds 0 1 2
+    python benchmarks/mpjudge_prior.py train --variant dpo --seeds 0 1 2 --betas 1
+    python benchmarks/mpjudge_prior.py train --variant dpo --seeds 0 --betas 0.1 10
+    python benchmarks/mpjudge_prior.py report [--keep-best runs/mpjudge_prior_best]
+
+Needs the open-pairs build (``affectzoo data build open-pairs --root ../shared/data``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy.stats import pearsonr, spearmanr
+
+from mpjudge_open_pairs import encoded_split, evaluate
+from results_csv import append_rows
+
+RECIPE = Path(__file__).resolve().parents[1] / "recipes" / "mpjudge_prior_open.yaml"
+VARIANTS = {"man": {"use_dpo": False}, "dpo": {"use_dpo": True}}
+METRICS = ("srcc", "plcc", "mae", "acc", "pref_acc")
+
+
+def train_one(variant: str, seed: int, beta: float, root: str, out: Path, epochs: int | None) -> dict:
+    """Train the recipe once (``variant``, ``seed``, DPO ``beta``); score its best-val checkpoint on test."""
+    from affectzoo import load
+    from affectzoo.cli.lightning import run_lightning
+
+    overrides = {**VARIANTS[variant], "dpo_beta": beta}
+    options = [item for name, value in overrides.items()
+               for item in (f"--model.init_args.{name}", str(value).lower() if isinstance(value, bool) else str(value))]
+    if epochs is not None:
+        options += ["--trainer.max_epochs", str(epochs)]
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as runs:
+        cli = run_lightning(["fit", "--config", str(RECIPE), *options, "--seed_everything", str(seed),
+                             "--data.init_args.root", root, "--trainer.default_root_dir", runs,
+                             "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"])
+        seconds = time.perf_counter() - start
+        callback = cli.trainer.checkpoint_callback
+        model = load(callback.best_model_path).eval()
+        name = f"{variant}_seed{seed}_beta{beta:g}"
+        kept = out / f"{name}.ckpt"
+        shutil.copyfile(callback.best_model_path, kept)
+        steps = int(cli.trainer.global_step)
+    pairs, prefs = encoded_split(model, "test", root)
+    record = {"variant": variant, "seed": seed, "beta": beta, "val_srcc": float(callback.best_model_score),
+              "steps": steps, "train_seconds": round(seconds, 1), "checkpoint": str(kept),
+              "composition_weight": float(model.net.composition_weight), **evaluate(model, pairs, prefs)}
+    (out / f"{name}.json").write_text(json.dumps(record, indent=1))
+    print(json.dumps(record), flush=True)
+    return record
+
+
+def composition_record(root: str) -> dict:
+    """The prior alone: the composition of the recipe's V/A predictor on the test split and its preference pairs."""
+    import yaml
+
+    from affectzoo.models.mpjudge import MPJudge
+
+    args = yaml.safe_load(RECIPE.read_text())["model"]["init_args"]
+    judge = MPJudge(**args).eval()
+    pairs, prefs = encoded_split(judge, "test", root)
+    predicted = torch.cat([b["composition"] for b in pairs]).numpy()
+    target = torch.cat([b["score"] for b in pairs]).numpy()
+    wins = torch.cat([p["composition_pos"] > p["composition_neg"] for p in prefs]).float()
+    return {"srcc": float(spearmanr(predicted, target)[0]), "plcc": float(pearsonr(predicted, target)[0]),
+            "mae": float(np.abs(predicted - target).mean()), "acc": float(((predicted >= 0.5) == (target >= 0.5)).mean()),
+            "pref_acc": float(wins.mean()), "prior_model": args["prior_model"]}
+
+
+def spread(values: list[float]) -> tuple[float, float]:
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def report(root: str, out: Path, keep_best: Path | None) -> None:
+    records = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
+    prior = composition_record(root)
+    rows = [{"measurement": f"prior only (composition of {prior['prior_model']}) {m}", "value": round(prior[m], 4),
+             "note": "open-pairs test"} for m in METRICS]
+    print(f"\n| row | runs | {' | '.join(METRICS)} |\n|---|---|" + "---|" * len(METRICS))
+    print(f"| prior only ({prior['prior_model']} composition) | - | "
+          + " | ".join(f"{prior[m]:.3f}" for m in METRICS) + " |")
+    groups: dict[tuple, list[dict]] = {}
+    for record in records:
+        groups.setdefault((record["variant"], record["beta"]), []).append(record)
+    for (variant, beta), runs in sorted(groups.items()):
+        label = "+ MAN" if variant == "man" else f"+ MAN + DPO (beta {beta:g})"
+        cells = []
+        for metric in METRICS:
+            mean, sd = spread([r[metric] for r in runs])
+            cells.append(f"{mean:.3f} ± {sd:.3f}")
+            rows.append({"measurement": f"{label} {metric} mean", "value": round(mean, 4), "n": len(runs),
+                         "note": f"open-pairs test; sd {sd:.4f}; seeds {sorted(r['seed'] for r in runs)}"})
+        margin = spread([r["srcc"] - prior["srcc"] for r in runs])
+        rows.append({"measurement": f"{label} srcc minus prior only", "value": round(margin[0], 4), "n": len(runs),
+                     "note": f"sd {margin[1]:.4f}"})
+        print(f"| {label} | {len(runs)} | " + " | ".join(cells) + " |")
+    append_rows("mpjudge_prior", rows)
+    if keep_best is not None and records:
+        # the shipped run: the recipe's variant and beta, the seed with the best validation SRCC
+        candidates = [r for r in records if r["variant"] == "dpo" and r["beta"] == 1.0] or records
+        best = max(candidates, key=lambda r: r["val_srcc"])
+        keep_best.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(best["checkpoint"], keep_best / "best.ckpt")
+        print(f"kept {best['checkpoint']} (val SRCC {best['val_srcc']:.4f}) as {keep_best / 'best.ckpt'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["train", "report"])
+    parser.add_argument("--variant", choices=sorted(VARIANTS), default="dpo")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--betas", type=float, nargs="+", default=[1.0])
+    parser.add_argument("--epochs", type=int, default=None, help="override the recipe's max_epochs")
+    parser.add_argument("--root", default="../shared/data")
+    parser.add_argument("--out", type=Path, default=Path("runs/mpjudge_prior"))
+    parser.add_argument("--keep-best", type=Path, default=None)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.action == "report":
+        return report(args.root, args.out, args.keep_best)
+    for beta in args.betas if args.variant == "dpo" else [1.0]:
+        for seed in args.seeds:
+            train_one(args.variant, seed, beta, args.root, args.out, args.epochs)
+
+
+if __name__ == "__main__":
+    main()
