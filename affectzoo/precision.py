@@ -7,8 +7,10 @@ and ``--precision`` on the task commands.
   weights stay fp32. On CPUs with AMX or AVX512-BF16 units this is several times faster; on CPUs
   without them it is usually slower, so it is never chosen for you.
 * ``"int8"``: dynamic quantisation of the ``nn.Linear`` layers (int8 weights, activations quantised
-  per batch) outside PyTorch's fused transformer layers and attention, whose fast paths need float
-  weights; the rest stays fp32. It needs no bf16 units.
+  per batch). Stand-alone ``nn.MultiheadAttention`` is first split into four linear projections
+  (:mod:`affectzoo.attention`) so its projections are quantised too; inside PyTorch's fused
+  transformer layers, whose fast paths need float weights, they stay fp32, as do convolutions and
+  normalisations. It needs no bf16 units (VNNI makes it faster).
 
 ``ZooModule.__call__`` and ``ZooModule._inference`` enter :func:`model_precision`, so ``model(batch)``
 and every task method (``score``, ``predict_va``, ``recommend``, ...) run in the chosen precision.
@@ -25,6 +27,8 @@ from typing import Iterator
 
 import torch
 from torch import nn
+
+from affectzoo.attention import FUSED_LAYERS, split_attention
 
 PRECISIONS = ("32-true", "bf16-mixed", "int8")
 ALIASES = {"32": "32-true", "fp32": "32-true", "float32": "32-true", "bf16": "bf16-mixed", "qint8": "int8"}
@@ -90,18 +94,20 @@ def set_precision(model: nn.Module, precision: str | None) -> nn.Module:
     if current == "int8" and name != "int8":
         raise ValueError("an int8 model cannot be turned back into floating point: load it again")
     if name == "int8" and current != "int8":
+        split_attention(model)
         torch.ao.quantization.quantize_dynamic(model, quantizable_linears(model), dtype=torch.qint8, inplace=True)
     model.precision = name
     return model
 
 
 # PyTorch's fused transformer layers and attention read their linear layers' weights directly
-FUSED = (nn.TransformerEncoderLayer, nn.TransformerDecoderLayer, nn.MultiheadAttention)
+FUSED = (*FUSED_LAYERS, nn.MultiheadAttention)
 
 
 def quantizable_linears(model: nn.Module) -> set[str]:
     """Names of the ``nn.Linear`` modules int8 replaces: all but those inside PyTorch's fused
-    transformer layers and attention (their fast paths need float weights)."""
+    transformer layers and attention (their fast paths need float weights; :func:`set_precision`
+    splits stand-alone attention first, so only the fused layers' remain)."""
     inside = {f"{name}.{child}" if name else child for name, module in model.named_modules()
               if isinstance(module, FUSED) for child, _ in module.named_modules() if child}
     return {name for name, module in model.named_modules() if type(module) is nn.Linear and name not in inside}

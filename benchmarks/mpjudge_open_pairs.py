@@ -1,14 +1,13 @@
-"""MPJudge on the open-pairs test split, fp32 and dynamic int8 (CSV rows in results/mpjudge_open_pairs.csv).
+"""MPJudge on the open-pairs test split in each inference precision (CSV rows in results/mpjudge_open_pairs.csv).
 
 1. Accuracy of a model loaded with ``affectzoo.load`` (default: the family alias ``mpjudge``, i.e.
    the shipped weights): SRCC, PLCC, MAE and ACC (prediction and target on the same side of 0.5)
    over every scored pair of the split, and preference accuracy over its preference pairs. These
    are the numbers of the model card; rerunning this script reproduces them.
-2. The same after dynamic int8 quantisation of the Linear layers of its trainable network
-   (``torch.ao.quantization.quantize_dynamic``; the MultiheadAttention output projections are not
-   dynamically quantisable and stay fp32), with the change in SRCC.
-3. Speed of fp32 against int8: the model's own network on the split's cached encoder outputs, and
-   the paper configuration (``mpjudge``, random init, batch 8), where the Linear layers dominate.
+2. The same in each of the zoo's reduced precisions (``load(..., precision="bf16-mixed" | "int8")``,
+   :mod:`affectzoo.precision`), with the change of every metric against fp32.
+3. Speed of the model's own network on the split's cached encoder outputs in each precision, as a
+   ratio to fp32 in the same run (the paper configuration's speed: ``benchmarks/mpjudge_speed.py``).
 
     python benchmarks/mpjudge_open_pairs.py [--model mpjudge] [--split test] [--root ../shared/data]
 
@@ -18,29 +17,15 @@ Needs the open-pairs build and its caches (``affectzoo data build open-pairs --r
 from __future__ import annotations
 
 import argparse
-import copy
 import time
-import warnings
 
 import torch
-from torch import nn
 from tqdm import tqdm
 
 import affectzoo
 from affectzoo.data.datamodules import OpenPairsDataModule
 from affectzoo.metrics import MAE, PLCC, SRCC, ThresholdAccuracy
 from results_csv import append_rows
-
-
-def quantized(model):
-    """A copy of ``model`` whose trainable network's Linear layers run in dynamic int8."""
-    from torch.ao.quantization import quantize_dynamic
-
-    model = copy.deepcopy(model)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # quantized-tensor deprecation notice of torch 2.14
-        model.net = quantize_dynamic(model.net, {nn.Linear}, dtype=torch.qint8)
-    return model
 
 
 def encoded_split(model, split: str, root: str) -> tuple[list[dict], list[dict]]:
@@ -90,44 +75,39 @@ def seconds(fn, repeats: int = 3) -> float:
 
 
 def main() -> None:
+    from affectzoo.precision import PRECISIONS
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="mpjudge", help="name, alias or path for affectzoo.load")
     parser.add_argument("--split", default="test", choices=["val", "test"])
     parser.add_argument("--root", default="../shared/data", help="the open data (for a first build)")
     args = parser.parse_args()
-    model = affectzoo.load(args.model).eval()
-    name = model.pretrained_cfg.name or args.model
-    pairs, prefs = encoded_split(model, args.split, args.root)
-    int8 = quantized(model).eval()
-    fp32_scores, int8_scores = evaluate(model, pairs, prefs), evaluate(int8, pairs, prefs)
+    models = {precision: affectzoo.load(args.model, precision=precision).eval() for precision in PRECISIONS}
+    name = models["32-true"].pretrained_cfg.name or args.model
+    pairs, prefs = encoded_split(models["32-true"], args.split, args.root)
     n = sum(len(b["score"]) for b in pairs)
-    rows = [{"measurement": f"{name} {metric} fp32", "value": round(value, 4), "n": n,
-             "note": f"open-pairs {args.split}"} for metric, value in fp32_scores.items()]
-    rows += [{"measurement": f"{name} {metric} int8", "value": round(value, 4), "n": n,
-              "ratio_to": f"{name} {metric} fp32", "ratio": round(value - fp32_scores[metric], 4),
-              "note": f"open-pairs {args.split}; ratio column = int8 minus fp32"}
-             for metric, value in int8_scores.items()]
 
     def run_all(m):
         with torch.no_grad():
             for batch in pairs:
-                m(batch["image"], batch["music"], batch["composition"])
+                m(batch["image"], batch["music"], batch.get("composition"))
 
-    fp32_s, int8_s = seconds(lambda: run_all(model)), seconds(lambda: run_all(int8))
-    rows += [{"measurement": f"{name} network fp32", "value": round(n / fp32_s, 1), "unit": "pairs/s", "n": n,
-              "note": "cached encoder outputs, batch 64"},
-             {"measurement": f"{name} network int8", "value": round(n / int8_s, 1), "unit": "pairs/s", "n": n,
-              "ratio_to": f"{name} network fp32", "ratio": round(fp32_s / int8_s, 3), "note": "speed-up"}]
-    torch.manual_seed(0)
-    paper = affectzoo.create_model("mpjudge").eval()
-    paper_int8 = quantized(paper).eval()
-    images, mels = torch.randn(8, 3, 256, 256), torch.randn(8, 469, 128)
-    with torch.no_grad():
-        paper_s, paper_int8_s = seconds(lambda: paper(images, mels)), seconds(lambda: paper_int8(images, mels))
-    rows += [{"measurement": "paper config fp32, batch 8", "value": round(8 / paper_s, 2), "unit": "pairs/s", "n": 8},
-             {"measurement": "paper config int8, batch 8", "value": round(8 / paper_int8_s, 2), "unit": "pairs/s",
-              "n": 8, "ratio_to": "paper config fp32, batch 8", "ratio": round(paper_s / paper_int8_s, 3),
-              "note": "speed-up; random init"}]
+    scores = {precision: evaluate(model, pairs, prefs) for precision, model in models.items()}
+    times = {precision: seconds(lambda: run_all(model)) for precision, model in models.items()}
+    rows = []
+    for precision in PRECISIONS:
+        reference = precision != "32-true"
+        rows += [{"measurement": f"{name} {metric} {precision}", "value": round(value, 4), "n": n,
+                  **({"ratio_to": f"{name} {metric} 32-true", "ratio": round(value - scores["32-true"][metric], 4)}
+                     if reference else {}),
+                  "note": f"open-pairs {args.split}" + ("; ratio column = this minus fp32" if reference else "")}
+                 for metric, value in scores[precision].items()]
+        rows.append({"measurement": f"{name} network {precision}", "value": round(n / times[precision], 1),
+                     "unit": "pairs/s", "n": n, "ratio_to": f"{name} network 32-true",
+                     "ratio": round(times["32-true"] / times[precision], 3),
+                     "note": "cached encoder outputs, batch 64; ratio = speed-up"})
+    for row in rows:
+        print(row)
     append_rows("mpjudge_open_pairs", rows)
 
 

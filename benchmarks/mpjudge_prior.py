@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import tempfile
@@ -44,44 +45,60 @@ VARIANTS = {"man": {"use_dpo": False}, "dpo": {"use_dpo": True}}
 METRICS = ("srcc", "plcc", "mae", "acc", "pref_acc")
 
 
-def train_one(variant: str, seed: int, beta: float, root: str, out: Path, epochs: int | None) -> dict:
-    """Train the recipe once (``variant``, ``seed``, DPO ``beta``); score its best-val checkpoint on test."""
+def recipe_prior() -> str:
+    """The V/A predictor the recipe uses as its frozen prior."""
+    import yaml
+
+    return yaml.safe_load(RECIPE.read_text())["model"]["init_args"]["prior_model"]
+
+
+def train_one(variant: str, seed: int, beta: float, root: str, out: Path, epochs: int | None, prior: str) -> dict:
+    """Train the recipe once (``variant``, ``seed``, DPO ``beta``, ``prior``); score its best-val checkpoint on test."""
     from affectzoo import load
     from affectzoo.cli.lightning import run_lightning
 
-    overrides = {**VARIANTS[variant], "dpo_beta": beta}
+    overrides = {**VARIANTS[variant], "dpo_beta": beta, "prior_model": prior}
     options = [item for name, value in overrides.items()
                for item in (f"--model.init_args.{name}", str(value).lower() if isinstance(value, bool) else str(value))]
     if epochs is not None:
         options += ["--trainer.max_epochs", str(epochs)]
     start = time.perf_counter()
+    root = str(Path(root).resolve())
+    here = Path.cwd()
+    # each run in a directory of its own (the recipe's relative log and checkpoint paths land there),
+    # so two runs sharing the machine never write to the same logger version
     with tempfile.TemporaryDirectory() as runs:
-        cli = run_lightning(["fit", "--config", str(RECIPE), *options, "--seed_everything", str(seed),
-                             "--data.init_args.root", root, "--trainer.default_root_dir", runs,
-                             "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false"])
+        try:
+            os.chdir(runs)
+            cli = run_lightning(["fit", "--config", str(RECIPE), *options, "--seed_everything", str(seed),
+                                 "--data.init_args.root", root, "--trainer.enable_progress_bar", "false",
+                                 "--trainer.enable_model_summary", "false"])
+        finally:
+            os.chdir(here)
         seconds = time.perf_counter() - start
         callback = cli.trainer.checkpoint_callback
-        model = load(callback.best_model_path).eval()
-        name = f"{variant}_seed{seed}_beta{beta:g}"
+        best = Path(runs) / callback.best_model_path  # the recipe's paths are relative to the run's directory
+        model = load(best).eval()
+        name = f"{prior}_{variant}_seed{seed}_beta{beta:g}"
         kept = out / f"{name}.ckpt"
-        shutil.copyfile(callback.best_model_path, kept)
+        shutil.copyfile(best, kept)
         steps = int(cli.trainer.global_step)
     pairs, prefs = encoded_split(model, "test", root)
-    record = {"variant": variant, "seed": seed, "beta": beta, "val_srcc": float(callback.best_model_score),
+    record = {"prior_model": prior, "variant": variant, "seed": seed, "beta": beta, "val_srcc": float(callback.best_model_score),
               "steps": steps, "train_seconds": round(seconds, 1), "checkpoint": str(kept),
-              "composition_weight": float(model.net.composition_weight), **evaluate(model, pairs, prefs)}
+              "composition_weight": float(model.net.composition_weight.detach()), **evaluate(model, pairs, prefs)}
     (out / f"{name}.json").write_text(json.dumps(record, indent=1))
     print(json.dumps(record), flush=True)
     return record
 
 
-def composition_record(root: str) -> dict:
-    """The prior alone: the composition of the recipe's V/A predictor on the test split and its preference pairs."""
+def composition_record(root: str, prior: str) -> dict:
+    """The prior alone: the composition of V/A predictor ``prior`` on the test split and its preference pairs."""
     import yaml
 
     from affectzoo.models.mpjudge import MPJudge
 
-    args = yaml.safe_load(RECIPE.read_text())["model"]["init_args"]
+    args = {**yaml.safe_load(RECIPE.read_text())["model"]["init_args"], "prior_model": prior}
     judge = MPJudge(**args).eval()
     pairs, prefs = encoded_split(judge, "test", root)
     predicted = torch.cat([b["composition"] for b in pairs]).numpy()
@@ -96,9 +113,10 @@ def spread(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
-def report(root: str, out: Path, keep_best: Path | None) -> None:
-    records = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
-    prior = composition_record(root)
+def report(root: str, out: Path, keep_best: Path | None, prior_model: str) -> None:
+    records = [r for r in (json.loads(p.read_text()) for p in sorted(out.glob("*.json")))
+               if r.get("prior_model", recipe_prior()) == prior_model]
+    prior = composition_record(root, prior_model)
     rows = [{"measurement": f"prior only (composition of {prior['prior_model']}) {m}", "value": round(prior[m], 4),
              "note": "open-pairs test"} for m in METRICS]
     print(f"\n| row | runs | {' | '.join(METRICS)} |\n|---|---|" + "---|" * len(METRICS))
@@ -139,13 +157,15 @@ def main() -> None:
     parser.add_argument("--root", default="../shared/data")
     parser.add_argument("--out", type=Path, default=Path("runs/mpjudge_prior"))
     parser.add_argument("--keep-best", type=Path, default=None)
+    parser.add_argument("--prior", default=None, help="the frozen V/A predictor (default: the recipe's prior_model)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    prior = args.prior or recipe_prior()
     if args.action == "report":
-        return report(args.root, args.out, args.keep_best)
+        return report(args.root, args.out, args.keep_best, prior)
     for beta in args.betas if args.variant == "dpo" else [1.0]:
         for seed in args.seeds:
-            train_one(args.variant, seed, beta, args.root, args.out, args.epochs)
+            train_one(args.variant, seed, beta, args.root, args.out, args.epochs, prior)
 
 
 if __name__ == "__main__":

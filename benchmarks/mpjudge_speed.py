@@ -8,7 +8,8 @@
    (``32-true``, ``bf16-mixed``, ``int8``; :mod:`affectzoo.precision`): pairs/s, the ratio to fp32,
    achieved GFLOP/s against the fp32 and bf16 matmul peaks measured in the same run, the largest
    score change against fp32 on the same inputs, and the CPU's amx / avx512_bf16 / vnni flags on
-   every row.
+   every row; and the official architecture (``mpjudge_official``, width 1024) under bf16 autocast,
+   the reference the faster precisions are compared with.
 
     python benchmarks/mpjudge_speed.py [--paintings 1000] [--repeats 3]
     python benchmarks/mpjudge_speed.py --precision --repeats 3
@@ -41,8 +42,16 @@ def matmul_gflops(repeats: int, n: int = 2048, dtype=torch.float32) -> float:
     return 2 * n**3 / best_of(lambda: a @ b, repeats) / 1e9
 
 
+def pairs_per_second(model, inputs: tuple, repeats: int, batch: int) -> tuple[float, torch.Tensor]:
+    """(pairs/s, scores) of ``model(*inputs)`` without gradients, after one warm-up call."""
+    with torch.no_grad():
+        scores = model(*inputs)
+        return batch / best_of(lambda: model(*inputs), repeats), scores
+
+
 def precision_rows(repeats: int, batch: int = 8) -> list[dict]:
-    """The paper configuration in each precision, against fp32 and the matmul peaks (see the docstring)."""
+    """The paper configuration in each precision, against fp32, the official architecture under bf16
+    autocast and the matmul peaks (see the docstring)."""
     from affectzoo.precision import PRECISIONS, cpu_flags
 
     flags = " ".join(f"{name}={'yes' if on else 'no'}" for name, on in cpu_flags().items())
@@ -54,13 +63,11 @@ def precision_rows(repeats: int, batch: int = 8) -> list[dict]:
     for precision in PRECISIONS:
         torch.manual_seed(0)
         model = affectzoo.create_model("mpjudge", precision=precision).eval()
-        with torch.no_grad():
-            if flops is None:
-                with FlopCounterMode(display=False) as counter:
-                    model(images, mels)
-                flops = counter.get_total_flops()
-            outputs[precision] = model(images, mels)
-            speeds[precision] = batch / best_of(lambda: model(images, mels), repeats)
+        if flops is None:
+            with torch.no_grad(), FlopCounterMode(display=False) as counter:
+                model(images, mels)
+            flops = counter.get_total_flops()
+        speeds[precision], outputs[precision] = pairs_per_second(model, (images, mels), repeats, batch)
         achieved = flops * speeds[precision] / batch / 1e9
         change = (outputs[precision] - outputs["32-true"]).abs().max().item()
         rows += [{"measurement": f"paper config {precision}, batch {batch}", "value": round(speeds[precision], 2),
@@ -70,6 +77,15 @@ def precision_rows(repeats: int, batch: int = 8) -> list[dict]:
                   "unit": "GFLOP/s", "ratio_to": "bf16 matmul 2048^3" if precision == "bf16-mixed" else "fp32 matmul 2048^3",
                   "ratio": round(achieved / (peaks["bf16"] if precision == "bf16-mixed" else peaks["fp32"]), 3),
                   "n": batch, "note": flags}]
+    torch.manual_seed(0)
+    official = affectzoo.create_model("mpjudge_official", precision="bf16-mixed").eval()
+    spectrograms = torch.randn(batch, 3, 256, 256)
+    reference, _ = pairs_per_second(official, (images, spectrograms), repeats, batch)
+    rows.append({"measurement": f"official architecture (mpjudge_official) bf16-mixed, batch {batch}",
+                 "value": round(reference, 2), "unit": "pairs/s", "n": batch, "note": flags})
+    rows += [{"measurement": f"paper config {precision} vs official bf16-mixed, batch {batch}",
+              "value": round(speeds[precision] / reference, 2), "unit": "ratio", "n": batch, "note": flags}
+             for precision in PRECISIONS]
     return rows
 
 
