@@ -7,9 +7,15 @@
 - V/A-distance composition (``--composition MODEL``, default the recommended V/A predictor): each
   side's predicted V/A, score = 1 - ||VA(image) - VA(music)|| / (2 sqrt 2); SRCC, PLCC, MAE, ACC and
   the accuracy on the split's preference pairs (the preferred item scored higher). This is the floor a
-  pair scorer must beat: it only composes another zoo model.
+  pair scorer must beat: it only composes another zoo model;
+- random scores (uniform in [0, 1], ``--draws`` seeded draws): SRCC, PLCC, MAE, ACC and preference
+  accuracy, the chance level of each metric;
+- the judges (``--judges``, default the recommended ``mpjudge``) on the same pairs, loaded with
+  ``affectzoo.load`` and scored as ``benchmarks/mpjudge_open_pairs.py`` does, so every row of the
+  model card comes from one run.
 
-    python benchmarks/open_pairs_baselines.py [--split test] [--draws 50] [--composition imagemusic]
+    python benchmarks/open_pairs_baselines.py [--split test] [--draws 50] [--composition imagemusic ...]
+                                              [--judges mpjudge ...]
 """
 
 from __future__ import annotations
@@ -54,11 +60,44 @@ def composition_rows(model_name: str, split, preferences, note: str) -> list[dic
             for name, value in figures.items()]
 
 
+def random_rows(split, preferences, draws: int, note: str) -> list[dict]:
+    """Chance level: uniformly random scores, the mean of each metric over ``draws`` seeded draws."""
+    rng = np.random.default_rng(0)
+    target = split["score"].to_numpy()
+    figures: dict[str, list[float]] = {"srcc": [], "plcc": [], "mae": [], "acc": [], "preference accuracy": []}
+    for _ in range(draws):
+        predicted = rng.random(len(target))
+        figures["srcc"].append(spearmanr(predicted, target)[0])
+        figures["plcc"].append(pearsonr(predicted, target)[0])
+        figures["mae"].append(np.abs(predicted - target).mean())
+        figures["acc"].append(((predicted >= 0.5) == (target >= 0.5)).mean())
+        figures["preference accuracy"].append((rng.random(len(preferences)) > rng.random(len(preferences))).mean())
+    return [{"measurement": f"random scores {name}", "value": round(float(np.mean(values)), 4), "n": draws,
+             "note": f"{note}; mean of {draws} draws, sd {np.std(values):.4f}"} for name, values in figures.items()]
+
+
+def judge_rows(name: str, split_name: str, note: str) -> list[dict]:
+    """A pair scorer loaded with ``affectzoo.load`` on the split's pairs and preference pairs."""
+    import affectzoo
+    from mpjudge_open_pairs import encoded_split, evaluate
+
+    model = affectzoo.load(name).eval()
+    pairs, prefs = encoded_split(model, split_name, "../shared/data")
+    figures = evaluate(model, pairs, prefs)
+    label = model.pretrained_cfg.name or name
+    renamed = {"pref_acc": "preference accuracy"}
+    return [{"measurement": f"{label} {renamed.get(metric, metric)}", "value": round(value, 4),
+             "n": len(prefs) if metric == "pref_acc" else sum(len(b["score"]) for b in pairs), "note": note}
+            for metric, value in figures.items()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="test", choices=["val", "test"])
     parser.add_argument("--draws", type=int, default=50)
-    parser.add_argument("--composition", default="imagemusic", help="V/A predictor of the composition row")
+    parser.add_argument("--composition", nargs="+", default=["imagemusic"],
+                        help="V/A predictors of the composition rows")
+    parser.add_argument("--judges", nargs="*", default=["mpjudge"], help="pair scorers to score beside the baselines")
     args = parser.parse_args()
     build = load_build("open-pairs")
     pairs = with_queries(build["pairs"])
@@ -85,7 +124,14 @@ def main() -> None:
     rows += [{"measurement": f"random ranking map@{k}", "value": round(float(v), 4), "n": args.draws,
               "note": f"{note}; n = draws"} for k, v in enumerate(mean_curve.tolist(), start=1)]
     preferences = build["preferences"]
-    rows += composition_rows(args.composition, split, preferences[preferences["split"] == args.split], note)
+    preferences = preferences[preferences["split"] == args.split]
+    rows += random_rows(split, preferences, args.draws, note)
+    for predictor in args.composition:
+        rows += composition_rows(predictor, split, preferences, note)
+    for judge in args.judges:
+        rows += judge_rows(judge, args.split, note)
+    for row in rows:
+        print(f"{row['measurement']}: {row['value']}")
     append_rows("open_pairs_baselines", rows)
 
 
