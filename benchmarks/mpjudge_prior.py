@@ -45,21 +45,31 @@ VARIANTS = {"man": {"use_dpo": False}, "dpo": {"use_dpo": True}}
 METRICS = ("srcc", "plcc", "mae", "acc", "pref_acc")
 
 
-def recipe_prior() -> str:
-    """The V/A predictor the recipe uses as its frozen prior."""
+def recipe_prior() -> list[str]:
+    """The V/A predictors the recipe uses as its frozen prior."""
     import yaml
 
-    return yaml.safe_load(RECIPE.read_text())["model"]["init_args"]["prior_model"]
+    prior = yaml.safe_load(RECIPE.read_text())["model"]["init_args"]["prior_model"]
+    return [prior] if isinstance(prior, str) else list(prior)
 
 
-def train_one(variant: str, seed: int, beta: float, root: str, out: Path, epochs: int | None, prior: str) -> dict:
+def prior_label(prior: list[str]) -> str:
+    return "+".join(prior)
+
+
+def prior_setting(prior: list[str]) -> str | list[str]:
+    """``prior_model`` as MPJudge takes it: one name, or the list of names of an ensemble."""
+    return prior[0] if len(prior) == 1 else list(prior)
+
+
+def train_one(variant: str, seed: int, beta: float, root: str, out: Path, epochs: int | None, prior: list[str]) -> dict:
     """Train the recipe once (``variant``, ``seed``, DPO ``beta``, ``prior``); score its best-val checkpoint on test."""
     from affectzoo import load
     from affectzoo.cli.lightning import run_lightning
 
-    overrides = {**VARIANTS[variant], "dpo_beta": beta, "prior_model": prior}
+    overrides = {**VARIANTS[variant], "dpo_beta": beta, "prior_model": prior_setting(prior)}
     options = [item for name, value in overrides.items()
-               for item in (f"--model.init_args.{name}", str(value).lower() if isinstance(value, bool) else str(value))]
+               for item in (f"--model.init_args.{name}", json.dumps(value) if isinstance(value, (bool, list)) else str(value))]
     if epochs is not None:
         options += ["--trainer.max_epochs", str(epochs)]
     start = time.perf_counter()
@@ -79,54 +89,66 @@ def train_one(variant: str, seed: int, beta: float, root: str, out: Path, epochs
         callback = cli.trainer.checkpoint_callback
         best = Path(runs) / callback.best_model_path  # the recipe's paths are relative to the run's directory
         model = load(best).eval()
-        name = f"{prior}_{variant}_seed{seed}_beta{beta:g}"
+        name = f"{prior_label(prior)}_{variant}_seed{seed}_beta{beta:g}"
         kept = out / f"{name}.ckpt"
         shutil.copyfile(best, kept)
         steps = int(cli.trainer.global_step)
     pairs, prefs = encoded_split(model, "test", root)
-    record = {"prior_model": prior, "variant": variant, "seed": seed, "beta": beta, "val_srcc": float(callback.best_model_score),
+    record = {"prior_model": prior_label(prior), "variant": variant, "seed": seed, "beta": beta, "val_srcc": float(callback.best_model_score),
               "steps": steps, "train_seconds": round(seconds, 1), "checkpoint": str(kept),
-              "composition_weight": float(model.net.composition_weight.detach()), **evaluate(model, pairs, prefs)}
+              "composition_weight": model.net.composition_weight.detach().tolist(), **evaluate(model, pairs, prefs)}
     (out / f"{name}.json").write_text(json.dumps(record, indent=1))
     print(json.dumps(record), flush=True)
     return record
 
 
-def composition_record(root: str, prior: str) -> dict:
-    """The prior alone: the composition of V/A predictor ``prior`` on the test split and its preference pairs."""
+def prior_score(composition: torch.Tensor) -> torch.Tensor:
+    """What the prior alone says of a pair: its composition, or for K priors the sigmoid of the mean of
+    their logits (the network's combination at initialisation)."""
+    if composition.ndim == 1:
+        return composition
+    return torch.sigmoid(torch.logit(composition.clamp(1e-4, 1 - 1e-4)).mean(dim=-1))
+
+
+def composition_record(root: str, prior: list[str]) -> dict:
+    """The prior alone: the composition of V/A predictors ``prior`` on the test split and its preference pairs."""
     import yaml
 
     from affectzoo.models.mpjudge import MPJudge
 
-    args = {**yaml.safe_load(RECIPE.read_text())["model"]["init_args"], "prior_model": prior}
+    args = {**yaml.safe_load(RECIPE.read_text())["model"]["init_args"], "prior_model": prior_setting(prior)}
     judge = MPJudge(**args).eval()
     pairs, prefs = encoded_split(judge, "test", root)
-    predicted = torch.cat([b["composition"] for b in pairs]).numpy()
+    predicted = prior_score(torch.cat([b["composition"] for b in pairs])).numpy()
     target = torch.cat([b["score"] for b in pairs]).numpy()
-    wins = torch.cat([p["composition_pos"] > p["composition_neg"] for p in prefs]).float()
+    wins = torch.cat([prior_score(p["composition_pos"]) > prior_score(p["composition_neg"]) for p in prefs]).float()
     return {"srcc": float(spearmanr(predicted, target)[0]), "plcc": float(pearsonr(predicted, target)[0]),
             "mae": float(np.abs(predicted - target).mean()), "acc": float(((predicted >= 0.5) == (target >= 0.5)).mean()),
-            "pref_acc": float(wins.mean()), "prior_model": args["prior_model"]}
+            "pref_acc": float(wins.mean()), "prior_model": prior_label(prior)}
 
 
 def spread(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
 
-def report(root: str, out: Path, keep_best: Path | None, prior_model: str) -> None:
+def report(root: str, out: Path, keep_best: Path | None, prior_model: list[str]) -> None:
     records = [r for r in (json.loads(p.read_text()) for p in sorted(out.glob("*.json")))
-               if r.get("prior_model", recipe_prior()) == prior_model]
-    prior = composition_record(root, prior_model)
-    rows = [{"measurement": f"prior only (composition of {prior['prior_model']}) {m}", "value": round(prior[m], 4),
-             "note": "open-pairs test"} for m in METRICS]
+               if r.get("prior_model") == prior_label(prior_model)]
     print(f"\n| row | runs | {' | '.join(METRICS)} |\n|---|---|" + "---|" * len(METRICS))
-    print(f"| prior only ({prior['prior_model']} composition) | - | "
-          + " | ".join(f"{prior[m]:.3f}" for m in METRICS) + " |")
+    rows = []
+    singles = [[name] for name in prior_model] if len(prior_model) > 1 else []
+    for part in singles + [prior_model]:
+        figures = composition_record(root, part)
+        rows += [{"measurement": f"prior only (composition of {figures['prior_model']}) {m}",
+                  "value": round(figures[m], 4), "note": "open-pairs test"} for m in METRICS]
+        print(f"| prior only ({figures['prior_model']} composition) | - | "
+              + " | ".join(f"{figures[m]:.3f}" for m in METRICS) + " |")
+    prior = figures  # the full prior the runs were trained with
     groups: dict[tuple, list[dict]] = {}
     for record in records:
         groups.setdefault((record["variant"], record["beta"]), []).append(record)
     for (variant, beta), runs in sorted(groups.items()):
-        label = "+ MAN" if variant == "man" else f"+ MAN + DPO (beta {beta:g})"
+        label = ("+ MAN" if variant == "man" else f"+ MAN + DPO (beta {beta:g})") + f" [{prior_label(prior_model)}]"
         cells = []
         for metric in METRICS:
             mean, sd = spread([r[metric] for r in runs])
@@ -157,7 +179,8 @@ def main() -> None:
     parser.add_argument("--root", default="../shared/data")
     parser.add_argument("--out", type=Path, default=Path("runs/mpjudge_prior"))
     parser.add_argument("--keep-best", type=Path, default=None)
-    parser.add_argument("--prior", default=None, help="the frozen V/A predictor (default: the recipe's prior_model)")
+    parser.add_argument("--prior", nargs="+", default=None,
+                        help="the frozen V/A predictor(s) (default: the recipe's prior_model)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     prior = args.prior or recipe_prior()

@@ -9,7 +9,8 @@
    achieved GFLOP/s against the fp32 and bf16 matmul peaks measured in the same run, the largest
    score change against fp32 on the same inputs, and the CPU's amx / avx512_bf16 / vnni flags on
    every row; and the official architecture (``mpjudge_official``, width 1024) under bf16 autocast,
-   the reference the faster precisions are compared with.
+   the reference the faster precisions are compared with; and one training step (forward, backward,
+   AdamW) in fp32 and under bf16 autocast, what ``trainer.precision: bf16-mixed`` does to a step.
 
     python benchmarks/mpjudge_speed.py [--paintings 1000] [--repeats 3]
     python benchmarks/mpjudge_speed.py --precision --repeats 3
@@ -89,6 +90,34 @@ def precision_rows(repeats: int, batch: int = 8) -> list[dict]:
     return rows
 
 
+def training_rows(repeats: int, batch: int = 8) -> list[dict]:
+    """One training step (forward, MSE on the scores, backward, AdamW) of the paper configuration in
+    fp32 and under bf16 autocast (what a recipe's ``trainer.precision: bf16-mixed`` does), same inputs."""
+    from affectzoo.precision import autocast, cpu_flags
+
+    flags = " ".join(f"{name}={'yes' if on else 'no'}" for name, on in cpu_flags().items())
+    images, mels, target = torch.randn(batch, 3, 256, 256), torch.randn(batch, 469, 128), torch.rand(batch)
+    speeds, losses = {}, {}
+    for precision in ("32-true", "bf16-mixed"):
+        torch.manual_seed(0)
+        model = affectzoo.create_model("mpjudge").train()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+
+        def step():
+            optimizer.zero_grad()
+            with autocast(precision):
+                loss = torch.nn.functional.mse_loss(model.net(images, mels[:, None]).float(), target)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        losses[precision] = float(step().detach())
+        speeds[precision] = batch / best_of(step, repeats)
+    return [{"measurement": f"paper config training step {precision}, batch {batch}", "value": round(speed, 2),
+             "unit": "pairs/s", "ratio_to": "32-true", "ratio": round(speed / speeds["32-true"], 2), "n": batch,
+             "note": f"{flags}; first-step loss {losses[precision]:.4f}"} for precision, speed in speeds.items()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--paintings", type=int, default=1000)
@@ -96,7 +125,10 @@ def main() -> None:
     parser.add_argument("--precision", action="store_true", help="only the precision comparison (3.)")
     args = parser.parse_args()
     if args.precision:
-        append_rows("mpjudge_speed", precision_rows(args.repeats))
+        rows = precision_rows(args.repeats) + training_rows(args.repeats)
+        for row in rows:
+            print(f"{row['measurement']}: {row['value']} {row.get('unit', '')} (ratio {row.get('ratio', '-')})")
+        append_rows("mpjudge_speed", rows)
         return
     torch.manual_seed(0)
     model = affectzoo.create_model("mpjudge").eval()

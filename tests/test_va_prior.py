@@ -170,3 +170,36 @@ def test_prior_model_is_kept_by_save_and_load(tmp_path):
     assert torch.equal(loaded.net.composition_weight, model.net.composition_weight)
     with pytest.raises(ValueError, match="official"):
         MPJudge(variant="official", prior_model="fake-va")
+
+
+class ShiftedVA(FakeVA):
+    """A second predictor: FakeVA's V/A moved by -0.5 in valence."""
+
+    def predict_va(self, images=None, audio=None, sample_rate=None) -> dict:
+        return {side: va - torch.tensor([0.5, 0.0]) for side, va in super().predict_va(images, audio).items()}
+
+
+def test_several_priors_give_one_composition_each_with_its_own_weight(tmp_path, cache):
+    images, clips = write_files(tmp_path)
+    torch.manual_seed(0)
+    model = MPJudge(**{**TINY, "prior_model": ["fake-va", "shifted-va"]}).eval()
+    for prior, predictor in zip(model.va_prior.priors, (FakeVA(), ShiftedVA())):
+        prior.use_va_predictor(predictor)
+    assert model.va_prior.shape == (2, 2) and model.net.composition_weight.shape == (2,)
+    assert torch.allclose(model.net.composition_weight, torch.full((2,), 0.5))
+    va = model.va_prior.of(images, "image")
+    assert va.shape == (3, 2, 2) and torch.allclose(va[:, 1], va[:, 0] - torch.tensor([0.5, 0.0]))
+    tokens = torch.stack([model.backbone.cached(p) for p in images])
+    features = torch.stack([model.music_backbone.cached(p) for p in clips])
+    plain = model.net.painting(tokens, *model.net.encode_music(features))[0]
+    heads = affect_similarity(*model.net.predict_va(tokens, model.net.encode_music(features)[1])).clamp(1e-4, 1 - 1e-4)
+    compositions = composition_score(va, model.va_prior.of(clips, "audio"))
+    with torch.no_grad():
+        expected = torch.sigmoid(torch.logit(plain) + model.net.prior_weight * torch.logit(heads)
+                                 + 0.5 * torch.logit(compositions.clamp(1e-4, 1 - 1e-4)).sum(dim=1))
+        assert torch.allclose(model.score(images, clips), expected, atol=1e-5)
+        with pytest.raises(InputError, match=r"\[3, 2\]"):
+            model(tokens, features, compositions[:, 0])
+    losses = model.train().compute_losses(model.example_batch(4))
+    losses["loss"].backward()
+    assert model.net.composition_weight.grad.shape == (2,)

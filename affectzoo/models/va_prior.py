@@ -7,6 +7,9 @@ fed to the scorer beside its other frozen features. :func:`composition_score` tu
 a clip's V/A into the V/A-distance composition ``1 - ||VA(image) - VA(music)|| / (2 sqrt 2)``, the
 floor a pair scorer has to beat (``benchmarks/open_pairs_baselines.py``).
 
+Several predictors (:class:`FrozenVAPriors`, from a list of names) give V/A ``[K, 2]`` per file and
+K compositions per pair: an ensemble of priors whose errors partly cancel.
+
 The predictor is loaded on first use (:class:`~affectzoo.models.va_client.UsesVAPredictor`), so a
 scorer that carries a prior costs nothing until it meets media it has no cached V/A for.
 """
@@ -30,12 +33,16 @@ PREDICT_BATCH = 32
 
 
 def composition_score(image_va: Tensor, music_va: Tensor) -> Tensor:
-    """V/A-distance composition ``[B]`` of V/A ``[B, 2]`` pairs: 1 for the same emotion, 0 for opposite corners."""
+    """V/A-distance composition ``[B]`` of V/A ``[B, 2]`` pairs (``[B, K]`` of ``[B, K, 2]``): 1 for the
+    same emotion, 0 for opposite corners."""
     return 1.0 - (image_va - music_va).norm(dim=-1) / MAX_VA_DISTANCE
 
 
 class FrozenVAPrior(UsesVAPredictor):
     """Per-file V/A ``[2]`` of paintings and clips from the zoo model ``name`` (a ``va-predictor``)."""
+
+    #: V/A per file
+    shape = (2,)
 
     def __init__(self, name: str, precision: str | None = None) -> None:
         self.name, self.precision = name, precision
@@ -93,3 +100,39 @@ class FrozenVAPrior(UsesVAPredictor):
         if all(media.is_path(item) for item in collected.items):
             return self.of(list(collected.items), kind)
         return self._predict(list(collected.items), kind, sample_rate)
+
+
+class FrozenVAPriors:
+    """Several :class:`FrozenVAPrior` side by side: per-file V/A ``[K, 2]``, one row per predictor in
+    the order of ``names`` (each cached and loaded on first use like a single prior)."""
+
+    def __init__(self, names: Sequence[str], precision: str | None = None) -> None:
+        if not names:
+            raise ValueError("FrozenVAPriors needs at least one V/A predictor name")
+        self.names = list(names)
+        self.priors = [FrozenVAPrior(name, precision) for name in self.names]
+        self.shape = (len(self.priors), 2)
+
+    @property
+    def name(self) -> str:
+        return " + ".join(self.names)
+
+    def of(self, paths: Sequence, kind: str) -> Tensor:
+        """V/A ``[N, K, 2]`` of ``paths``."""
+        return torch.stack([prior.of(paths, kind) for prior in self.priors], dim=1)
+
+    def image(self, path) -> Tensor:
+        return self.of([path], "image")[0]
+
+    def audio(self, path) -> Tensor:
+        return self.of([path], "audio")[0]
+
+    def media(self, items, kind: str, sample_rate: int | None = None) -> Tensor:
+        return torch.stack([prior.media(items, kind, sample_rate) for prior in self.priors], dim=1)
+
+
+def frozen_prior(names: str | Sequence[str] | None) -> FrozenVAPrior | FrozenVAPriors | None:
+    """The frozen prior of a ``prior_model`` setting: one name, a list of names, or None."""
+    if not names:
+        return None
+    return FrozenVAPrior(names) if isinstance(names, str) else FrozenVAPriors(names)

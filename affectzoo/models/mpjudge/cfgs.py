@@ -65,10 +65,12 @@ def mpjudge_lite0(**kwargs) -> MPJudge:
                                   "musicnn (MagnaTagATune) patch features; auxiliary V/A heads and V/A prior; "
                                   "shipped weights trained on open-pairs", **_COMMON},
     "open_pairs_prior": {"description": "MPJudge for CPU training on open data (as open_pairs) plus a frozen prior: "
-                                        "the V/A-distance composition of imagemusic_lite0.musicnn's predicted V/A "
-                                        "enters the score's logit with a learned weight; MAN fusion and DPO learn "
-                                        "a correction; shipped weights trained on open-pairs",
-                         "model_args": {"prior_model": "imagemusic_lite0.musicnn"}, **_COMMON},
+                                        "the V/A-distance compositions of imagemusic_va.open's and "
+                                        "imagemusic_lite0.musicnn's predicted V/A enter the score's logit with "
+                                        "learned weights; MAN fusion and DPO learn a correction; shipped weights "
+                                        "trained on open-pairs",
+                         "model_args": {"prior_model": ["imagemusic_va.open", "imagemusic_lite0.musicnn"]},
+                         **_COMMON},
 })
 def mpjudge_lite0_musicnn(**kwargs) -> MPJudge:
     """MPJudge on two frozen pretrained encoders (Lite0 paintings, musicnn music) with V/A deep supervision."""

@@ -63,25 +63,27 @@ class MPJudgeInference:
             return MelFrontEnd.from_cfg(preprocess)(wave.float())
 
     def prior_va_of(self, items, kind: str, given=None, sample_rate: int | None = None) -> Tensor | None:
-        """V/A ``[N, 2]`` of paintings (``kind="image"``) or music (``"audio"``) for the frozen prior
-        (``prior_model``): ``given`` when passed, else the prior's prediction for media. Prepared
+        """V/A ``[N, 2]`` (``[N, K, 2]`` with K priors) of paintings (``kind="image"``) or music
+        (``"audio"``) for the frozen prior (``prior_model``): ``given`` when passed, else the prior's prediction for media. Prepared
         tensors (pixels, tokens, music features) carry no V/A, so they need ``given``. None without a prior."""
         if self.va_prior is None:
             return None
         if given is not None:
-            return torch.as_tensor(given, dtype=torch.float32).reshape(-1, 2)
+            return torch.as_tensor(given, dtype=torch.float32).reshape(-1, *self.va_prior.shape)
         prepared = (isinstance(items, Tensor) and items.is_floating_point() if kind == "image"
                     else isinstance(items, Tensor) and items.ndim > 1)
         if prepared:
             argument = "image_va" if kind == "image" else "music_va"
             raise InputError(argument, f"this MPJudge adds the V/A-distance composition of "
                                        f"{self.hparams.prior_model!r}: prepared tensors carry no V/A, so pass "
-                                       f"{argument}= ([N, 2] in [-1, 1]) or give the media themselves")
+                                       f"{argument}= ({[-1, *self.va_prior.shape]} in [-1, 1]) or give the media "
+                                       "themselves")
         return self.va_prior.media(items, kind, sample_rate)
 
     def _pair_composition(self, images, audio, n_images: int, n_music: int, image_va, music_va,
                           sample_rate: int | None) -> Tensor | None:
-        """The prior's composition score ``[n_images]`` (music broadcast when one), or None without a prior."""
+        """The prior's composition score ``[n_images]`` (``[n_images, K]``; music broadcast when one), or
+        None without a prior."""
         image_va = self.prior_va_of(images, "image", image_va)
         if image_va is None:
             return None
@@ -89,7 +91,7 @@ class MPJudgeInference:
         if len(image_va) != n_images or len(music_va) != n_music:
             raise InputError("image_va", f"{len(image_va)} painting V/A and {len(music_va)} music V/A for "
                                          f"{n_images} paintings and {n_music} music inputs")
-        return composition_score(image_va, music_va.expand(n_images, 2) if n_music == 1 else music_va)
+        return composition_score(image_va, music_va.expand(n_images, *music_va.shape[1:]) if n_music == 1 else music_va)
 
     # ------------------------------------------------------------------------------ scoring
 

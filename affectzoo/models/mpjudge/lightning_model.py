@@ -63,7 +63,7 @@ from affectzoo.metrics import MAE, PLCC, SRCC, ThresholdAccuracy
 from affectzoo.models.base import ZooModule
 from affectzoo.models.mpjudge.inference import MPJudgeInference
 from affectzoo.models.mpjudge.torch_model import MPJudgeNet
-from affectzoo.models.va_prior import FrozenVAPrior, composition_score
+from affectzoo.models.va_prior import composition_score, frozen_prior
 
 FUSIONS = ("none", "concat", "cross_attention", "man")
 VARIANTS = ("paper", "official", "lite0")
@@ -113,7 +113,9 @@ class MPJudge(MPJudgeInference, ZooModule):
     ``prior_model`` (a zoo ``va-predictor`` name, e.g. ``"imagemusic"``) adds a frozen prior from
     outside: the V/A-distance composition of that model's predicted V/A of the painting and the
     music (:func:`~affectzoo.models.va_prior.composition_score`), whose logit, times
-    ``composition_weight`` (learned, starts at 1), is added to the head's logit. The predictor is
+    ``composition_weight`` (learned, starts at 1), is added to the head's logit. A list of K names
+    adds K compositions, each with its own weight (starting at 1/K: the mean of their logits), and
+    every V/A input is then ``[.., K, 2]``. The predictor is
     :attr:`va_prior` (:class:`~affectzoo.models.va_prior.FrozenVAPrior`: loaded on first use, its
     per-file V/A cached like the backbones' features); it is not part of this model's weights, so a
     checkpoint names it and loads it from the zoo. Media inputs get their V/A from it; prepared
@@ -130,7 +132,7 @@ class MPJudge(MPJudgeInference, ZooModule):
                  depth: int = 12, heads: int = 8, mlp_ratio: float = 4.0, fusion: str = "man", n_mels: int = 128,
                  music_channels: tuple[int, ...] = (64, 128, 256, 512), music_kernel: int = 3,
                  music_pool: tuple[int, int] = (1, 1), music_encoder: str = "mel", va_heads: bool = False,
-                 va_prior: bool = False, prior_model: str | None = None,
+                 va_prior: bool = False, prior_model: str | list[str] | None = None,
                  lr: float = 1e-5, weight_decay: float = 0.05, lambda_reg: float = 1.0, lambda_dpo: float = 0.5,
                  use_dpo: bool = True, dpo_beta: float = 1.0, reference_checkpoint: str | None = None,
                  lambda_va: float = 1.0, acc_threshold: float = 0.5) -> None:
@@ -164,12 +166,12 @@ class MPJudge(MPJudgeInference, ZooModule):
                                if music_encoder == "musicnn" else None)
         if prior_model is not None and variant == "official":
             raise ValueError("the official variant has no prior: prior_model needs the paper or lite0 variant")
-        self.va_prior = FrozenVAPrior(prior_model) if prior_model else None
+        self.va_prior = frozen_prior(prior_model)
         self.net = MPJudgeNet(variant, image_size, patch_size, width, depth, heads, mlp_ratio, fusion,
                               tuple(music_channels), music_kernel, tuple(music_pool),
                               None if self.backbone is None else self.backbone.num_features,
                               MUSICNN_FEATURE_DIM if music_encoder == "musicnn" else None, va_heads, va_prior,
-                              composition_prior=prior_model is not None)
+                              composition_prior=None if self.va_prior is None else self.va_prior.shape[:-1])
         scored = MetricCollection({"srcc": SRCC(), "plcc": PLCC(), "mae": MAE(),
                                    "acc": ThresholdAccuracy(acc_threshold)})
         preference = MetricCollection({"pref_acc": MeanMetric(), "pref_acc_music_query": MeanMetric(),
@@ -289,10 +291,12 @@ class MPJudge(MPJudgeInference, ZooModule):
         batch["pref"] = {f"{image_key}_pos": paintings(), f"{image_key}_neg": paintings(),
                          "mel_pos": shared, "mel_neg": shared, "query_modality": ["music"] * n}
         if self.va_prior is not None:
-            batch.update({key: torch.rand(n, 2) * 2 - 1 for key in PRIOR_KEYS})
-            shared_va = torch.rand(n, 2) * 2 - 1
-            batch["pref"].update({"image_prior_va_pos": torch.rand(n, 2) * 2 - 1,
-                                  "image_prior_va_neg": torch.rand(n, 2) * 2 - 1,
+            def va() -> Tensor:
+                return torch.rand(n, *self.va_prior.shape) * 2 - 1
+
+            batch.update({key: va() for key in PRIOR_KEYS})
+            shared_va = va()
+            batch["pref"].update({"image_prior_va_pos": va(), "image_prior_va_neg": va(),
                                   "music_prior_va_pos": shared_va, "music_prior_va_neg": shared_va})
         return batch
 
@@ -336,13 +340,15 @@ class MPJudge(MPJudgeInference, ZooModule):
         return self.net(self._encode_paintings(paintings), music, self._check_composition(composition, len(paintings)))
 
     def _check_composition(self, composition, n: int) -> Tensor | None:
-        """``composition`` as a ``[n]`` tensor on the model's device, or None for a model without a prior."""
+        """``composition`` as a ``[n]`` (``[n, K]`` with K priors) tensor on the model's device, or None
+        for a model without a prior."""
         if self.va_prior is None:
             return None
-        if not isinstance(composition, Tensor) or composition.shape != (n,):
+        expected = (n, *self.va_prior.shape[:-1])
+        if not isinstance(composition, Tensor) or composition.shape != expected:
             got = tuple(composition.shape) if isinstance(composition, Tensor) else type(composition).__name__
             raise InputError("composition", f"this MPJudge adds the V/A-distance composition of "
-                                            f"{self.hparams.prior_model!r} to its score: give it as [{n}] "
+                                            f"{self.hparams.prior_model!r} to its score: give it as {list(expected)} "
                                             f"(or the batch's {PRIOR_KEYS}), got {got}")
         return composition.to(self.device)
 

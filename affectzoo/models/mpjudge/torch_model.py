@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import math
+
 from typing import Sequence
 
 import torch
@@ -139,7 +141,7 @@ class MPJudgeNet(nn.Module):
                  mlp_ratio: float, fusion: str, music_channels: Sequence[int], music_kernel: int,
                  music_pool: Sequence[int] = (1, 1), token_channels: int | None = None,
                  music_features: int | None = None, va_heads: bool = False, va_prior: bool = False,
-                 composition_prior: bool = False) -> None:
+                 composition_prior: tuple[int, ...] | None = None) -> None:
         super().__init__()
         self.music: nn.Module | None
         if variant == "official":
@@ -156,7 +158,9 @@ class MPJudgeNet(nn.Module):
         self.va_image = nn.Sequential(nn.LayerNorm(width), nn.Linear(width, 2)) if va_heads else None
         self.va_music = nn.Sequential(nn.LayerNorm(width), nn.Linear(width, 2)) if va_heads else None
         self.prior_weight = nn.Parameter(torch.ones(())) if va_prior else None
-        self.composition_weight = nn.Parameter(torch.ones(())) if composition_prior else None
+        # one weight per frozen composition (a scalar for one prior), together starting at their mean logit
+        self.composition_weight = (None if composition_prior is None else
+                                   nn.Parameter(torch.full(tuple(composition_prior), 1.0 / math.prod(composition_prior))))
 
     def predict_va(self, image: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         """(image V/A ``[B, 2]``, music V/A ``[B, 2]``) in [-1, 1] from the auxiliary heads: the image's
@@ -177,8 +181,9 @@ class MPJudgeNet(nn.Module):
 
         With ``va_prior`` the head's logit is added to ``prior_weight`` x the logit of the emotion
         distance score of the auxiliary heads' V/A (:func:`~affectzoo.affect.similarity.affect_similarity`).
-        With ``composition_prior`` it is also added to ``composition_weight`` x the logit of
-        ``composition`` ``[B]``, a frozen V/A predictor's V/A-distance score of each pair (required then).
+        With ``composition_prior`` (the shape of one pair's compositions: ``()`` for one prior, ``(K,)``
+        for K) it is also added to ``composition_weight`` x the logit of ``composition`` ``[B]`` (or the
+        sum over K of ``[B, K]``), frozen V/A predictors' V/A-distance scores of each pair (required then).
         """
         score, intensity = self.painting(image, music_tokens, y, ord)
         logit = torch.logit(score, eps=1e-6)
@@ -188,7 +193,8 @@ class MPJudgeNet(nn.Module):
         if self.composition_weight is not None:
             if composition is None:
                 raise ValueError("this network adds a frozen V/A composition prior: pass composition [B]")
-            logit = logit + self.composition_weight * torch.logit(composition.to(logit.dtype).clamp(1e-4, 1 - 1e-4))
+            weighted = self.composition_weight * torch.logit(composition.to(logit.dtype).clamp(1e-4, 1 - 1e-4))
+            logit = logit + weighted.reshape(len(logit), -1).sum(dim=-1)
         if self.prior_weight is not None or self.composition_weight is not None:
             score = torch.sigmoid(logit)
         return score, intensity
