@@ -89,9 +89,22 @@ def test_prior_predicts_in_batches_once_and_caches_per_file(tmp_path, cache):
         prior.of(images, "text")
 
 
+def test_an_untrained_network_with_a_prior_scores_as_the_prior(tmp_path, cache):
+    model, _ = tiny_with_fake()
+    tokens, features, composition = torch.randn(4, 4, 1280), torch.rand(4, 5, 250), torch.rand(4) * 0.8 + 0.1
+    with torch.no_grad():
+        assert torch.allclose(model.eval()(tokens, features, composition), composition, atol=1e-5)
+    losses = model.train().compute_losses(model.example_batch(4))
+    losses["loss"].backward()
+    assert model.net.painting.head.weight.grad.abs().sum() > 0 and model.net.prior_weight.grad != 0
+
+
 def test_the_score_adds_the_composition_logit_to_the_network(tmp_path, cache):
     model, _ = tiny_with_fake()
     model.eval()
+    with torch.no_grad():  # a trained correction: non-zero head and prior weight
+        torch.nn.init.normal_(model.net.painting.head.weight)
+        model.net.prior_weight.fill_(0.7)
     tokens, features = torch.randn(4, 4, 1280), torch.rand(4, 5, 250)
     plain = model.net.painting(tokens, *model.net.encode_music(features))[0]
     heads = affect_similarity(*model.net.predict_va(tokens, model.net.encode_music(features)[1])).clamp(1e-4, 1 - 1e-4)
@@ -183,6 +196,9 @@ def test_several_priors_give_one_composition_each_with_its_own_weight(tmp_path, 
     images, clips = write_files(tmp_path)
     torch.manual_seed(0)
     model = MPJudge(**{**TINY, "prior_model": ["fake-va", "shifted-va"]}).eval()
+    with torch.no_grad():  # a trained correction
+        torch.nn.init.normal_(model.net.painting.head.weight)
+        model.net.prior_weight.fill_(0.7)
     for prior, predictor in zip(model.va_prior.priors, (FakeVA(), ShiftedVA())):
         prior.use_va_predictor(predictor)
     assert model.va_prior.shape == (2, 2) and model.net.composition_weight.shape == (2,)

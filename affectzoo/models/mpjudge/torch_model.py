@@ -161,6 +161,14 @@ class MPJudgeNet(nn.Module):
         # one weight per frozen composition (a scalar for one prior), together starting at their mean logit
         self.composition_weight = (None if composition_prior is None else
                                    nn.Parameter(torch.full(tuple(composition_prior), 1.0 / math.prod(composition_prior))))
+        if self.composition_weight is not None and variant != "official":
+            # with a frozen prior the network starts as that prior and learns a correction: the head's
+            # logit and the auxiliary heads' prior start at zero (their gradients do not: both move
+            # from the first step), so an untrained correction adds no noise to the prior's ranking
+            nn.init.zeros_(self.painting.head.weight)
+            nn.init.zeros_(self.painting.head.bias)
+            if self.prior_weight is not None:
+                nn.init.zeros_(self.prior_weight)
 
     def predict_va(self, image: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
         """(image V/A ``[B, 2]``, music V/A ``[B, 2]``) in [-1, 1] from the auxiliary heads: the image's
