@@ -133,6 +133,7 @@ STAND_INS = {
     "mpjudge": lambda tmp, monkeypatch: ["--data.init_args.path", str(tiny_mpd(tmp / "mpd")), "--data.init_args.batch_size", "2",
                             "--data.init_args.num_workers", "0", "--trainer.precision", "32-true"],
     "mpjudge_open": tiny_open_pairs,
+    "mpjudge_prior_open": tiny_open_pairs,
     "imagemusic": lambda tmp, monkeypatch: tiny_imuse(tmp / "imuse"),
     "imagemusic_open": tiny_open_pairs,
     "imagemusic_va_open": tiny_open_va,
