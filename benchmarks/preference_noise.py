@@ -15,6 +15,8 @@ describes). This script asks, for the split's preference pairs:
    pairs, orders a pair of gap g correctly with probability Phi(g / (sigma sqrt 2)). The expected
    preference accuracy is given for the sigma of a scorer with the test RMSE of each judge passed
    with ``--rmse`` (e.g. the shipped model's).
+3. sampling: with n pairs, a judge at chance measures a preference accuracy within
+   0.5 +- 1.96 sqrt(0.25 / n) 95% of the time; judges closer than that half-width are not told apart.
 
     python benchmarks/preference_noise.py [--split test] [--draws 2000] [--rmse 0.15 0.17]
 
@@ -107,7 +109,10 @@ def main() -> None:
              "n": len(prefs), "note": note},
             {"measurement": "preference gap median", "value": round(float(np.median(gaps)), 4), "n": len(prefs),
              "note": note},
-            {"measurement": "preference gap mean", "value": round(float(gaps.mean()), 4), "n": len(prefs), "note": note}]
+            {"measurement": "preference gap mean", "value": round(float(gaps.mean()), 4), "n": len(prefs), "note": note},
+            {"measurement": "chance-level preference accuracy 95% half-width",
+             "value": round(float(1.96 * np.sqrt(0.25 / len(prefs))), 4), "n": len(prefs),
+             "note": f"{note}; binomial, 1.96 sqrt(0.25 / n)"}]
     for rmse in args.rmse:
         expected = norm.cdf(gaps / (rmse * np.sqrt(2))).mean()
         rows.append({"measurement": f"expected preference accuracy of a scorer with RMSE {rmse:g}",
