@@ -110,15 +110,15 @@ def prior_score(composition: torch.Tensor) -> torch.Tensor:
     return torch.sigmoid(torch.logit(composition.clamp(1e-4, 1 - 1e-4)).mean(dim=-1))
 
 
-def composition_record(root: str, prior: list[str]) -> dict:
-    """The prior alone: the composition of V/A predictors ``prior`` on the test split and its preference pairs."""
+def composition_record(root: str, prior: list[str], split: str = "test") -> dict:
+    """The prior alone: the composition of V/A predictors ``prior`` on ``split`` and its preference pairs."""
     import yaml
 
     from affectzoo.models.mpjudge import MPJudge
 
     args = {**yaml.safe_load(RECIPE.read_text())["model"]["init_args"], "prior_model": prior_setting(prior)}
     judge = MPJudge(**args).eval()
-    pairs, prefs = encoded_split(judge, "test", root)
+    pairs, prefs = encoded_split(judge, split, root)
     predicted = prior_score(torch.cat([b["composition"] for b in pairs])).numpy()
     target = torch.cat([b["score"] for b in pairs]).numpy()
     wins = torch.cat([prior_score(p["composition_pos"]) > prior_score(p["composition_neg"]) for p in prefs]).float()
@@ -137,12 +137,14 @@ def report(root: str, out: Path, keep_best: Path | None, prior_model: list[str])
     print(f"\n| row | runs | {' | '.join(METRICS)} |\n|---|---|" + "---|" * len(METRICS))
     rows = []
     singles = [[name] for name in prior_model] if len(prior_model) > 1 else []
-    for part in singles + [prior_model]:
-        figures = composition_record(root, part)
-        rows += [{"measurement": f"prior only (composition of {figures['prior_model']}) {m}",
-                  "value": round(figures[m], 4), "note": "open-pairs test"} for m in METRICS]
-        print(f"| prior only ({figures['prior_model']} composition) | - | "
-              + " | ".join(f"{figures[m]:.3f}" for m in METRICS) + " |")
+    for split in ("val", "test"):  # val chooses the prior (each predictor alone or the ensemble)
+        for part in singles + [prior_model]:
+            figures = composition_record(root, part, split)
+            suffix = "" if split == "test" else " on val"
+            rows += [{"measurement": f"prior only (composition of {figures['prior_model']}){suffix} {m}",
+                      "value": round(figures[m], 4), "note": f"open-pairs {split}"} for m in METRICS]
+            print(f"| prior only ({figures['prior_model']} composition){suffix} | - | "
+                  + " | ".join(f"{figures[m]:.3f}" for m in METRICS) + " |")
     prior = figures  # the full prior the runs were trained with
     groups: dict[tuple, list[dict]] = {}
     for record in records:
