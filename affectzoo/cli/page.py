@@ -18,7 +18,7 @@ THUMBNAIL = 200
 _PICTURE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
 
-def _thumbnail(path: str) -> str | None:
+def thumbnail_uri(path: str) -> str | None:
     """A JPEG data URI of the picture at ``path`` (at most THUMBNAIL px), or None when it cannot be read."""
     from PIL import Image
 
@@ -35,7 +35,7 @@ def _thumbnail(path: str) -> str | None:
 
 def _item(path: str, caption: str) -> str:
     name = html.escape(Path(path).name)
-    uri = _thumbnail(path) if Path(path).suffix.lower() in _PICTURE_SUFFIXES else None
+    uri = thumbnail_uri(path) if Path(path).suffix.lower() in _PICTURE_SUFFIXES else None
     if uri:
         body = f'<img src="{uri}" alt="{name}">'
     else:
