@@ -22,32 +22,12 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from torchmetrics.functional import spearman_corrcoef
 from tqdm import tqdm
 
 import affectzoo
 from affectzoo.data.builds import load_build
+from affectzoo.leaderboard.open_va import AXES, source_metrics
 from results_csv import append_rows
-
-AXES = ("valence", "arousal")
-
-
-def source_metrics(label_type: str, predicted: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
-    """Metrics of predicted V/A ``[N, 2]`` against labels ``[N, 2]`` (both in [-1, 1]) for one label type."""
-    out = {}
-    for j, axis in enumerate(AXES):
-        if label_type == "continuous":
-            out[f"{axis}_mae"] = float((predicted[:, j] - labels[:, j]).abs().mean())
-            if len(labels) >= 3:
-                out[f"{axis}_srcc"] = float(spearman_corrcoef(predicted[:, j], labels[:, j]))
-        elif label_type == "binary":
-            out[f"{axis}_sign_acc"] = float(((predicted[:, j] >= 0) == (labels[:, j] >= 0)).float().mean())
-        elif label_type == "proxy" and len(labels) >= 3:
-            out[f"{axis}_proxy_srcc"] = float(spearman_corrcoef(predicted[:, j], labels[:, j]))
-    if label_type == "binary":
-        out["quadrant_acc"] = float(((predicted >= 0) == (labels >= 0)).all(dim=1).float().mean())
-    return out
-
 
 def predict(model, items: pd.DataFrame, modality: str, batch: int = 32) -> torch.Tensor:
     column = "image_path" if modality == "image" else "audio_path"

@@ -33,48 +33,10 @@ import torch
 from scipy.stats import spearmanr
 from tqdm.auto import tqdm
 
+from affectzoo.leaderboard.open_palettes import SEEDS, score
 from results_csv import append_rows
 
-SEEDS = (0, 1, 2)
 REAL_SOURCES = ("emotify", "deam")
-
-
-def pad(palettes: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    """CIELab palettes of 3-5 colours -> ``[B, 5, 3]`` and lengths."""
-    lengths = torch.tensor([len(p) for p in palettes])
-    out = torch.zeros(len(palettes), int(lengths.max()), 3, dtype=torch.float64)
-    for i, palette in enumerate(palettes):
-        out[i, :len(palette)] = palette
-    return out, lengths
-
-
-def score(samples: list[list[torch.Tensor]], truth: list[torch.Tensor], music_emotion: torch.Tensor, colour_model) -> dict:
-    """The metrics of one engine: ``samples[i]`` are song i's palettes (CIELab), ``truth[i]`` its target."""
-    from affectzoo.metrics.palette import (ConvexHullOverlap, EmotionJensenShannon, EmotionSimilarity,
-                                           PaletteBhattacharyya, PaletteDiversity, PaletteMultiplicity,
-                                           palette_distance)
-
-    first, first_lengths = pad([s[0] for s in samples])
-    target, target_lengths = pad(truth)
-    emotion = torch.stack([colour_model.palette_emotion(s[0]) for s in samples]).double()
-    metrics = {"Div": PaletteDiversity(), "CHO": ConvexHullOverlap(), "BC": PaletteBhattacharyya(),
-               "ES": EmotionSimilarity(), "JS": EmotionJensenShannon()}
-    metrics["Div"].update(first, first_lengths)
-    metrics["CHO"].update(first, target, first_lengths, target_lengths)
-    metrics["BC"].update(first, target, first_lengths, target_lengths)
-    metrics["ES"].update(music_emotion, emotion)
-    metrics["JS"].update(music_emotion, emotion)
-    out = {name: round(float(metric.compute()), 4) for name, metric in metrics.items()}
-    if all(len(s) > 1 for s in samples):
-        multi = PaletteMultiplicity()
-        for song in samples:
-            stacked, lengths = pad(song)
-            multi.update(stacked[None], lengths[None])
-        out["Multi"] = round(float(multi.compute()), 4)
-    else:
-        out["Multi"] = 0.0
-    out["delta_e"] = round(float(np.mean([palette_distance(s[0], t) for s, t in zip(samples, truth)])), 4)
-    return out
 
 
 def main() -> None:

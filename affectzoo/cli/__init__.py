@@ -21,7 +21,7 @@ from pathlib import Path
 from affectzoo.cli.lightning import LIGHTNING_COMMANDS, run_lightning
 
 #: Command modules, in the order their commands appear in ``--help``.
-COMMAND_MODULES = ("demo", "zoo", "judge", "va", "recommend", "palette", "data")
+COMMAND_MODULES = ("demo", "zoo", "judge", "va", "recommend", "palette", "data", "benchmark")
 
 
 def build_parser(prog: str = "affectzoo") -> tuple[argparse.ArgumentParser, dict]:
