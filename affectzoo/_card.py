@@ -20,6 +20,15 @@ def _shown(value):
     return value
 
 
+#: What each task takes, for the card's inputs line.
+TASK_INPUTS = {
+    "pair-scorer": "paintings (image files, PIL images or tensors) and one music clip (audio file or waveform)",
+    "va-predictor": "images and/or music clips (files, PIL images, tensors or waveforms)",
+    "recommender": "a query (rated music clips, or an image, per model) and a catalogue built by `index`",
+    "palette-generator": "one music clip (audio file or waveform)",
+}
+
+
 def model_card(cfg: PretrainedCfg, class_path: str, init_args: dict) -> str:
     """Markdown model card. Every number in it comes from ``cfg`` (measured, with its command)."""
     lines = [
@@ -40,6 +49,8 @@ def model_card(cfg: PretrainedCfg, class_path: str, init_args: dict) -> str:
         "## Model",
         f"- architecture: `{_or_unknown(cfg.architecture)}` (`{class_path}`)",
         f"- paper: {_or_unknown(cfg.paper)}",
+        f"- tasks: {', '.join(f'`{t}`' for t in cfg.tasks) or '_not recorded_'}",
+        *(f"- inputs ({task}): {TASK_INPUTS[task]}" for task in cfg.tasks if task in TASK_INPUTS),
         f"- parameters: {_or_unknown(cfg.num_params)}",
         f"- outputs: {', '.join(cfg.output_names) or '_not recorded_'}"
         + (f" in [{cfg.output_range[0]}, {cfg.output_range[1]}]" if cfg.output_range else "")

@@ -208,7 +208,9 @@ def test_documents_and_site_are_generated_from_the_csvs(tmp_path):
     assert "RuntimeError: nope" in board and "150" in board
     plots = {p.name for p in (docs / "leaderboard").glob("*.png")}
     assert plots == {"bars_open_pairs.png", "map_at_k_open_pairs.png", "quality_vs_throughput.png"}
-    assert "# judge.open" in (docs / "models" / "judge.open.md").read_text()
+    card = (docs / "models" / "judge.open.md").read_text()
+    assert "# judge.open" in card and "- tasks: `pair-scorer`" in card and "inputs (pair-scorer)" in card
+    assert (checkpoints / "judge.open" / "README.md").read_text() == card  # the checkpoint's card is the same text
     page = index.read_text()
     assert page.count('<img src="plots/') == 3 and "<table>" in page and 'href="models/judge.open.html"' in page
     assert (docs / "site" / "models" / "judge.open.html").is_file()

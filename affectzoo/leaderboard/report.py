@@ -162,7 +162,8 @@ def write_plots(rows: list[dict], efficiency: list[dict], folder: Path) -> list[
 
 
 def model_cards(checkpoints: Path, docs: Path) -> list[str]:
-    """``docs/models/NAME.md`` for every shipped checkpoint (its card, regenerated from config.json)."""
+    """``docs/models/NAME.md`` and the checkpoint's own README.md for every shipped checkpoint (its card,
+    regenerated from config.json)."""
     from affectzoo._card import model_card
     from affectzoo._pretrained import PretrainedCfg
 
@@ -172,8 +173,9 @@ def model_cards(checkpoints: Path, docs: Path) -> list[str]:
         cfg = PretrainedCfg.from_dict(data["pretrained_cfg"]) if "pretrained_cfg" in data else None
         if cfg is None:
             continue
-        atomic_write_text(docs / "models" / f"{config.parent.name}.md", model_card(cfg, data["class_path"],
-                                                                                   data["init_args"]))
+        card = model_card(cfg, data["class_path"], data["init_args"])
+        atomic_write_text(docs / "models" / f"{config.parent.name}.md", card)
+        atomic_write_text(config.parent / "README.md", card)
         names.append(config.parent.name)
     return names
 
