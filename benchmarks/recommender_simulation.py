@@ -44,26 +44,8 @@ import numpy as np
 from scipy.stats import spearmanr
 from tqdm.auto import tqdm
 
+from affectzoo.leaderboard.recommender_simulation import RATED, held_out_items, rate
 from results_csv import append_rows
-
-RATED = 11
-
-
-def held_out_items(root: str) -> tuple:
-    """(pictures, songs): the test splits with labelled V/A positions, clean variants."""
-    from affectzoo.data.va_items import image_items, music_items
-
-    pictures = image_items(root)
-    pictures = pictures[(pictures["split"] == "test") & (pictures["variant"] == "clean")].reset_index(drop=True)
-    songs = music_items(root)
-    songs = songs[(songs["split"] == "test") & (songs["variant"] == "clean") & (songs["label_type"] != "binary")]
-    return pictures, songs.reset_index(drop=True)
-
-
-def rate(va: np.ndarray, taste: np.ndarray) -> np.ndarray:
-    """Simulated 1-5 ratings of items at ``va`` by a user whose taste point is ``taste``."""
-    return np.clip(np.round(5 - 2 * np.linalg.norm(va - taste, axis=1)), 1, 5)
-
 
 def rbo(a: list, b: list, p: float = 0.9) -> float:
     """Truncated rank-biased overlap of two ranked lists (Webber et al. 2010), normalised to 1 for equal lists."""

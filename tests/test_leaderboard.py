@@ -230,3 +230,39 @@ def test_site_renders_in_headless_chromium_with_its_table_and_plots(tmp_path):
     assert "<table>" in dom and "judge.open" in dom
     sources = [s.split('"')[0] for s in dom.split('<img src="')[1:]]
     assert len(sources) == 3 and all((index.parent / s).is_file() for s in sources)
+
+
+def test_recommender_simulation_rewards_lists_that_follow_the_music(monkeypatch):
+    from affectzoo.catalog import Recommendation
+    from affectzoo.leaderboard import recommender_simulation as simulation
+
+    rng = np.random.default_rng(1)
+    pictures = pd.DataFrame({"image_path": [f"p{i}.png" for i in range(60)], "valence": rng.uniform(-1, 1, 60),
+                             "arousal": rng.uniform(-1, 1, 60)})
+    songs = pd.DataFrame({"audio_path": [f"s{i}.wav" for i in range(30)], "valence": rng.uniform(-1, 1, 30),
+                          "arousal": rng.uniform(-1, 1, 30)})
+    monkeypatch.setattr(simulation, "held_out_items", lambda root: (pictures, songs))
+    song_va = dict(zip(songs["audio_path"], songs[["valence", "arousal"]].to_numpy()))
+    picture_va = pictures[["valence", "arousal"]].to_numpy()
+
+    class Follower:  # recommends the pictures nearest the rated songs' labelled V/A
+        def index(self, paths):
+            return paths
+
+        def recommend(self, ratings, catalogue, k):
+            weights = np.array(list(ratings.values()), dtype=float)
+            target = (weights / weights.sum()) @ np.array([song_va[s] for s in ratings])
+            order = np.argsort(np.linalg.norm(picture_va - target, axis=1))[:k]
+            return [Recommendation(catalogue[i], 0.0) for i in order]
+
+    class Fixed(Follower):  # the same list for everybody
+        def recommend(self, ratings, catalogue, k):
+            return [Recommendation(p, 0.0) for p in catalogue[:k]]
+
+    cfg = PretrainedCfg(architecture="m", family="mozart", tasks=("recommender",))
+    follower = {m.metric: m.value for m in simulation.evaluate(Follower(), cfg, "unused")}
+    fixed = {m.metric: m.value for m in simulation.evaluate(Fixed(), cfg, "unused")}
+    assert follower["valence_tracking"] > 0.8 and follower["arousal_tracking"] > 0.8
+    assert follower["affective_distance"] < fixed["affective_distance"]
+    assert fixed["coverage"] == pytest.approx(10 / 60) and follower["coverage"] > fixed["coverage"]
+    assert simulation.applies(PretrainedCfg(architecture="e", family="emi_ncf", tasks=("recommender",))) == []

@@ -15,7 +15,8 @@ def register(commands) -> dict:
     p = commands.add_parser("benchmark", help="leaderboard runs: every pretrained model on the open benchmarks")
     p.add_argument("--models", default="*", help="fnmatch pattern(s), comma-separated (default: every model)")
     p.add_argument("--datasets", default="*", help="fnmatch pattern(s) over open-pairs, open-image-va, "
-                                                    "open-music-va, open-palettes, imemnet-interactions")
+                                                    "open-music-va, open-palettes, imemnet-interactions, "
+                                                    "recommender-simulation")
     p.add_argument("--root", default="../shared/data", help="the open data (builds are made on first use)")
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/leaderboard"), help="output folder")
     p.add_argument("--seed", type=int, default=0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from affectzoo.leaderboard import imemnet, open_palettes, open_pairs, open_va
+from affectzoo.leaderboard import imemnet, open_palettes, open_pairs, open_va, recommender_simulation
 
 
 def _by_task(task: str) -> Callable:
@@ -23,4 +23,5 @@ DATASETS: dict[str, tuple[Callable, Callable]] = {
     "open-music-va": (_by_task("va-predictor"), open_va.evaluator("open-music-va", "music")),
     "open-palettes": (_by_task("palette-generator"), open_palettes.evaluate),
     "imemnet-interactions": (imemnet.applies, imemnet.evaluate),
+    "recommender-simulation": (recommender_simulation.applies, recommender_simulation.evaluate),
 }

@@ -29,8 +29,8 @@ from affectzoo.leaderboard.rows import read_csv
 TABLE_METRICS = {"open_pairs": ["srcc", "plcc", "mae", "acc", "map_at_10", "pref_acc"]}
 PLOT_METRICS = {"open_pairs": ["srcc", "plcc", "pref_acc"], "open_image_va": [r".*_srcc"],
                 "open_music_va": [r".*_srcc", r".*_acc"], "open_palettes": ["cho", "bc", "es"],
-                "imemnet_interactions": [r".*hr_at_10", r".*ndcg_at_10"]}
-LOWER_BETTER = re.compile(r"(mae|rmse|delta_e|js)$")
+                "imemnet_interactions": [r".*hr_at_10", r".*ndcg_at_10"],
+                "recommender_simulation": [r".*_tracking", "coverage"]}
 EFFICIENCY_SHOWN = ("model", "operation", "item", "params", "gflops_per_item", "latency_b1_ms",
                     "throughput_b32_per_s", "fraction_of_fp32_peak", "peak_rss_mb")
 
