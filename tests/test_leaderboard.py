@@ -147,7 +147,7 @@ def test_runner_selects_by_pattern_and_refuses_an_empty_selection(tmp_path, monk
 
 
 def test_media_factory_makes_new_content_every_call(tmp_path):
-    from affectzoo.leaderboard.efficiency import MediaFactory, matmul_gflops
+    from affectzoo.leaderboard.efficiency import MediaFactory, matmul_gflops, peak_memory_mb
 
     media = MediaFactory(tmp_path)
     first, second = media.images(2), media.images(1)
@@ -156,6 +156,7 @@ def test_media_factory_makes_new_content_every_call(tmp_path):
     clip = media.clips(1)[0]
     assert Path(clip).stat().st_size > 100_000
     assert matmul_gflops(repeats=1, n=128) > 0
+    assert 10 < peak_memory_mb() < 100_000
 
 
 def test_markdown_escapes_and_converts():

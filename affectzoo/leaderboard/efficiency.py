@@ -1,7 +1,8 @@
 """``affectzoo benchmark --efficiency``: what each pretrained model costs on this machine, against its limit.
 
 Per model and task operation: parameters, GFLOPs per item (``torch.utils.flop_counter``, the whole
-task method: frozen encoders included), latency of one item (best of 3), throughput at batch 32,
+task method on one item: frozen encoders included), latency of one item (best of 3), throughput and
+achieved GFLOP/s at batch 32 (the FLOPs of the batch-32 call over its time),
 the process's peak resident memory, and the machine's fp32 matmul GFLOP/s measured in the same
 run, so achieved GFLOP/s reads as a fraction of the machine's limit.
 
@@ -107,18 +108,28 @@ def operations(model, cfg) -> list[tuple[str, str, str, object]]:
     return out
 
 
-def _count_parameters(model) -> int:
+def _parameters(model) -> list:
+    """The distinct parameters of ``model`` and of the torch modules it holds (engines hold their models)."""
     import torch
 
     modules = [model] + [v for v in vars(model).values() if isinstance(v, torch.nn.Module)]
-    seen, total = set(), 0
+    seen = {}
     for module in modules:
         if isinstance(module, torch.nn.Module):
-            for p in module.parameters():
-                if id(p) not in seen:
-                    seen.add(id(p))
-                    total += p.numel()
-    return total
+            seen.update({id(p): p for p in module.parameters()})
+    return list(seen.values())
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory in MB: ``VmHWM`` (reset by exec, unlike ``ru_maxrss``,
+    which a spawned child inherits from its parent on Linux), else ``ru_maxrss``."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure_model(name: str) -> list[dict]:
@@ -135,7 +146,10 @@ def measure_model(name: str) -> list[dict]:
         os.environ["AFFECTZOO_CACHE"] = str(Path(tmp) / "cache")
         media = MediaFactory(Path(tmp))
         model = affectzoo.load(name)
-        params = _count_parameters(model)
+        parameters = _parameters(model)
+        params = sum(p.numel() for p in parameters)
+        for p in parameters:  # inference only; the FLOP counter's module hooks expect no leaf that needs grad
+            p.requires_grad_(False)
         rows = []
         ops = operations(model, cfg)
         if not ops:
@@ -150,16 +164,17 @@ def measure_model(name: str) -> list[dict]:
                     start = time.perf_counter()
                     run(media, 1)
                     latency = min(latency, time.perf_counter() - start)
+                with FlopCounterMode(display=False) as batch_counter:
+                    run(media, BATCH)
                 start = time.perf_counter()
                 run(media, BATCH)
-                throughput = BATCH / (time.perf_counter() - start)
+                seconds = time.perf_counter() - start
             gflops = counter.get_total_flops() / 1e9
             rows.append({**base, "task": task, "operation": operation, "item": item, "params": params,
                          "gflops_per_item": round(gflops, 4), "latency_b1_ms": round(latency * 1000, 1),
-                         "throughput_b32_per_s": round(throughput, 2),
-                         "achieved_gflops_b32": round(gflops * throughput, 2)})
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return [{**row, "peak_rss_mb": round(peak, 1)} for row in rows]
+                         "throughput_b32_per_s": round(BATCH / seconds, 2),
+                         "achieved_gflops_b32": round(batch_counter.get_total_flops() / 1e9 / seconds, 2)})
+    return [{**row, "peak_rss_mb": round(peak_memory_mb(), 1)} for row in rows]
 
 
 def _child(name: str, queue) -> None:
