@@ -77,6 +77,7 @@ def model_card(cfg: PretrainedCfg, class_path: str, init_args: dict) -> str:
             lines.append(f"\nReproduce: `{_or_unknown(cfg.metric_commands.get(dataset))}`\n")
     else:
         lines.append("_No evaluation recorded for these weights._")
+    lines += ["", "## Limitations", _or_unknown(cfg.limitations)]
     lines += ["", "## Files", f"- `model.safetensors` sha256 `{_or_unknown(cfg.sha256)}`, "
               f"{_or_unknown(cfg.file_size)} bytes", "- `config.json`: architecture, arguments, PretrainedCfg", ""]
     return "\n".join(lines)

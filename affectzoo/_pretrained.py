@@ -89,6 +89,7 @@ class PretrainedCfg:
     recipe: str = ""
     git_revision: str = ""
     license: str = ""
+    limitations: str = ""  # what the weights should not be trusted for (the card's last section)
 
     @property
     def name(self) -> str:

@@ -189,7 +189,8 @@ def write_results(folder: Path) -> None:
 
 def write_checkpoint(folder: Path) -> None:
     cfg = PretrainedCfg(architecture="judge", tag="open", family="judge", tasks=("pair-scorer",),
-                        description="a judge", metrics={"open-pairs test": {"srcc": 0.3}})
+                        description="a judge", metrics={"open-pairs test": {"srcc": 0.3}},
+                        limitations="sees only toy data")
     (folder / "judge.open").mkdir(parents=True)
     (folder / "judge.open" / "config.json").write_text(json.dumps(
         {"class_path": "x.Judge", "init_args": {"width": 4}, "pretrained_cfg": cfg.to_dict()}))
@@ -211,6 +212,7 @@ def test_documents_and_site_are_generated_from_the_csvs(tmp_path):
     assert plots == {"bars_open_pairs.png", "map_at_k_open_pairs.png", "quality_vs_throughput.png"}
     card = (docs / "models" / "judge.open.md").read_text()
     assert "# judge.open" in card and "- tasks: `pair-scorer`" in card and "inputs (pair-scorer)" in card
+    assert "## Limitations\nsees only toy data" in card
     assert (checkpoints / "judge.open" / "README.md").read_text() == card  # the checkpoint's card is the same text
     page = index.read_text()
     assert page.count('<img src="plots/') == 3 and "<table>" in page and 'href="models/judge.open.html"' in page

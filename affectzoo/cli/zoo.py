@@ -28,6 +28,7 @@ def register(commands) -> dict:
     p.add_argument("--training-data", default="", help="what the weights were trained on, with labels")
     p.add_argument("--held-out", default="", help="what was held out for validation and testing")
     p.add_argument("--license", default="", help="licence of the weights (follows the training data)")
+    p.add_argument("--limitations", default="", help="what the weights should not be trusted for (for the card)")
     p.add_argument("--metrics-csv", metavar="METRICS.CSV",
                    help="metrics.csv of an `affectzoo test` run (CSVLogger); its test/* values go into the card")
     p.add_argument("--dataset", default="", help="dataset name the --metrics-csv values were measured on")
@@ -121,7 +122,7 @@ def run_export(args) -> int:
     from affectzoo._pretrained import PretrainedCfg
 
     updates = {"recipe": args.recipe, "training_data": args.training_data, "held_out": args.held_out,
-               "license": args.license}
+               "license": args.license, "limitations": args.limitations}
     if args.metrics_csv:
         if not (args.dataset and args.metrics_command):
             raise SystemExit("--metrics-csv needs --dataset and --metrics-command (the card says how numbers were made)")
