@@ -142,6 +142,7 @@ def test_runner_selects_by_pattern_and_refuses_an_empty_selection(tmp_path, monk
     fake_zoo(monkeypatch)
     rows = read_csv(runner.run_benchmark("good*", "toy*", "root", tmp_path, show_progress=False))
     assert {r["model"] for r in rows} == {"good.a"}
+    assert runner.select(["open-pairs", "open-palettes"], "open_pairs") == ["open-pairs"]  # keys select too
     with pytest.raises(ValueError, match="nothing to run"):
         runner.run_benchmark("nomatch*", "*", "root", tmp_path, show_progress=False)
 

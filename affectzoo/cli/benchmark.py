@@ -56,7 +56,8 @@ def run_leaderboard(args) -> int:
         from affectzoo.leaderboard.efficiency import run_efficiency
         from affectzoo.leaderboard.runner import run_benchmark
 
-        print(f"wrote {run_benchmark('*', '*', args.root, args.results, show_progress=not args.quiet)}")
+        command = f"affectzoo leaderboard --root {args.root}"
+        print(f"wrote {run_benchmark('*', '*', args.root, args.results, command=command, show_progress=not args.quiet)}")
         print(f"wrote {run_efficiency('*', args.results, show_progress=not args.quiet)}")
     index = write_docs(args.results, args.docs, args.checkpoints)
     print(f"wrote {args.docs / 'leaderboard.md'} and the site: {index}")

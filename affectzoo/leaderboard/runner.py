@@ -37,8 +37,10 @@ def candidate_models() -> dict:
 
 
 def select(names, pattern: str) -> list[str]:
+    """The names matching any comma-separated fnmatch pattern (as written, or as a normalised key:
+    ``open_pairs`` selects ``open-pairs``)."""
     patterns = [p.strip() for p in pattern.split(",") if p.strip()]
-    return [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
+    return [n for n in names if any(fnmatch.fnmatchcase(n, p) or fnmatch.fnmatchcase(key(n), p) for p in patterns)]
 
 
 def _seed(seed: int) -> None:
