@@ -1,4 +1,4 @@
-"""Generate the model and task tables of README.md and docs/models.md from the registry and the index.
+"""Generate the model, task and score tables of README.md and docs/models.md (registry, index, leaderboard CSV).
 
 ``python -m affectzoo._docs --write`` rewrites the text between ``<!-- generated:NAME -->`` and
 ``<!-- end:NAME -->`` markers; ``--check`` exits non-zero when a table is out of date (a test runs
@@ -17,7 +17,13 @@ from affectzoo._io import atomic_write_text
 from affectzoo.tasks import TASKS
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = {"README.md": ("tasks", "models"), "docs/models.md": ("tasks", "models", "tags")}
+TARGETS = {"README.md": ("tasks", "models", "scores"), "docs/models.md": ("tasks", "models", "tags")}
+LEADERBOARD = ROOT / "benchmarks" / "results" / "leaderboard" / "benchmark.csv"
+#: The README's score columns: (leaderboard dataset, metric, heading), one headline figure per benchmark.
+HEADLINES = (("open_pairs", "srcc", "open-pairs SRCC"), ("open_image_va", "oasis_valence_srcc", "OASIS valence SRCC"),
+             ("open_music_va", "vgmidi_arousal_srcc", "VGMIDI arousal SRCC"), ("open_palettes", "es", "palettes ES"),
+             ("imemnet_interactions", "hr_at_10", "IMEMNet HR@10"),
+             ("recommender_simulation", "affective_distance", "simulated users' affective distance (lower is better)"))
 
 
 def _params(count: int | None) -> str:
@@ -59,7 +65,28 @@ def tags_table() -> str:
     return "\n".join(lines)
 
 
-TABLES = {"tasks": tasks_table, "models": models_table, "tags": tags_table}
+def scores_table() -> str:
+    """One headline figure per benchmark for every model of the leaderboard CSV (``affectzoo leaderboard``);
+    a pair scorer's own score on open-pairs is shown rather than its V/A composition."""
+    import csv
+
+    if not LEADERBOARD.is_file():
+        return "_no leaderboard run yet: `affectzoo leaderboard --root ../shared/data`_"
+    with open(LEADERBOARD, newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["value"]]
+    figures: dict[str, dict[str, str]] = {}
+    for dataset, metric, heading in HEADLINES:
+        for row in sorted(rows, key=lambda r: r["task"] != "pair-scorer", reverse=True):  # pair-scorer written last
+            if row["dataset"] == dataset and row["metric"] == metric:
+                figures.setdefault(row["model"], {})[heading] = f"{float(row['value']):.3f}"
+    headings = [heading for _, _, heading in HEADLINES]
+    lines = ["| weights | " + " | ".join(headings) + " |", "|---" * (len(headings) + 1) + "|"]
+    lines += [f"| `{model}` | " + " | ".join(values.get(h, "-") for h in headings) + " |"
+              for model, values in sorted(figures.items())]
+    return "\n".join(lines)
+
+
+TABLES = {"tasks": tasks_table, "models": models_table, "tags": tags_table, "scores": scores_table}
 
 
 def render(text: str, names: tuple[str, ...]) -> str:

@@ -59,6 +59,9 @@ def run_leaderboard(args) -> int:
         command = f"affectzoo leaderboard --root {args.root}"
         print(f"wrote {run_benchmark('*', '*', args.root, args.results, command=command, show_progress=not args.quiet)}")
         print(f"wrote {run_efficiency('*', args.results, show_progress=not args.quiet)}")
+    from affectzoo import _docs
+
     index = write_docs(args.results, args.docs, args.checkpoints)
+    _docs.main(["--write"])  # the README's score table reads the same CSV
     print(f"wrote {args.docs / 'leaderboard.md'} and the site: {index}")
     return 0
