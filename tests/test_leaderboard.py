@@ -270,3 +270,20 @@ def test_recommender_simulation_rewards_lists_that_follow_the_music(monkeypatch)
     assert follower["affective_distance"] < fixed["affective_distance"]
     assert fixed["coverage"] == pytest.approx(10 / 60) and follower["coverage"] > fixed["coverage"]
     assert simulation.applies(PretrainedCfg(architecture="e", family="emi_ncf", tasks=("recommender",))) == []
+
+
+def test_peers_run_in_their_own_process_and_are_optional(tmp_path):
+    import sys
+
+    from affectzoo.leaderboard.peers import VibeNetPeer, installed_peers, peer_keeps
+
+    assert installed_peers(tmp_path) == {}  # no .cache/peers here: the leaderboard runs without
+    worker = tmp_path / "worker.py"
+    worker.write_text("import json, sys\npaths = json.load(sys.stdin)\n"
+                      "print(json.dumps({'predictions': {p: {'valence': 0.0, 'energy': 1.0} for p in paths},"
+                      " 'seconds': 0.0, 'failed': {}}))\n")
+    va = VibeNetPeer(Path(sys.executable), worker).predict_va(audio=["a.wav", "b.wav"])["music"]
+    assert va.tolist() == [[-1.0, 1.0], [-1.0, 1.0]]  # [0, 1] -> [-1, 1], energy as arousal
+    with pytest.raises(ValueError, match="music only"):
+        VibeNetPeer(Path(sys.executable), worker).predict_va(images=["x.png"])
+    assert peer_keeps("vgmidi_valence_srcc") and not peer_keeps("deam_valence_mae")

@@ -21,6 +21,8 @@ def register(commands) -> dict:
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/leaderboard"), help="output folder")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--split", default="test", choices=("val", "test"))
+    p.add_argument("--peers", action="store_true", help="also the installed public peers (VibeNet, benchmark-only: "
+                                                        "python benchmarks/peers_music_va.py --setup)")
     p.add_argument("--efficiency", action="store_true", help="measure speed and size instead of quality")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -44,7 +46,7 @@ def run(args) -> int:
         from affectzoo.leaderboard.runner import run_benchmark
 
         path = run_benchmark(args.models, args.datasets, args.root, args.out, args.seed, args.split,
-                             show_progress=not args.quiet)
+                             show_progress=not args.quiet, peers=args.peers)
     print(f"wrote {path}")
     return 0
 
@@ -57,7 +59,7 @@ def run_leaderboard(args) -> int:
         from affectzoo.leaderboard.runner import run_benchmark
 
         command = f"affectzoo leaderboard --root {args.root}"
-        print(f"wrote {run_benchmark('*', '*', args.root, args.results, command=command, show_progress=not args.quiet)}")
+        print(f"wrote {run_benchmark('*', '*', args.root, args.results, command=command, show_progress=not args.quiet, peers=True)}")
         print(f"wrote {run_efficiency('*', args.results, show_progress=not args.quiet)}")
     from affectzoo import _docs
 

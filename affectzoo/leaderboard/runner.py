@@ -1,7 +1,8 @@
 """``affectzoo benchmark``: every pretrained model on every open benchmark it applies to, as long-format rows.
 
 Models are the shipped checkpoints of the index plus the weight-free engines that can be scored
-(Haydn); ``--models`` / ``--datasets`` are fnmatch patterns over their names. One process, one CPU
+(Haydn), and with ``--peers`` the installed public peers (VibeNet); ``--models`` / ``--datasets``
+are fnmatch patterns over their names. One process, one CPU
 device, no distributed sampler; torch, numpy and Python are seeded before every (model, dataset),
 so a rerun on the same inputs gives the same numbers. A model that fails to load or to evaluate
 gets an error row and the run goes on.
@@ -20,6 +21,7 @@ import traceback
 from pathlib import Path
 
 from affectzoo.leaderboard.datasets import DATASETS
+from affectzoo.leaderboard.peers import PEER_DATASETS, installed_peers, peer_keeps
 from affectzoo.leaderboard.rows import key, write_csv
 
 #: Weight-free engines scored beside the checkpoints (Visual needs rated paintings, no benchmark has them).
@@ -62,8 +64,10 @@ def _context(seed: int, command: str) -> dict:
 
 
 def run_benchmark(models: str = "*", datasets: str = "*", root: str = "../shared/data", out: Path | str = "leaderboard",
-                  seed: int = 0, split: str = "test", command: str | None = None, show_progress: bool = True) -> Path:
-    """Run the selection and write ``out/benchmark.csv``; returns its path."""
+                  seed: int = 0, split: str = "test", command: str | None = None, show_progress: bool = True,
+                  peers: bool = False) -> Path:
+    """Run the selection and write ``out/benchmark.csv``; returns its path. ``peers``: also the public
+    peers that are installed (:mod:`~affectzoo.leaderboard.peers`), on the datasets they can read."""
     import torch
     from tqdm.auto import tqdm
 
@@ -78,21 +82,26 @@ def run_benchmark(models: str = "*", datasets: str = "*", root: str = "../shared
         raise ValueError(f"nothing to run: models {models!r} match {chosen}, datasets {datasets!r} match {benchmarks}"
                          f" (models: {sorted(cfgs)}; datasets: {sorted(DATASETS)})")
     plan = [(name, dataset) for name in chosen for dataset in benchmarks if DATASETS[dataset][0](cfgs[name])]
+    installed = installed_peers() if peers else {}
+    if peers and not installed:
+        print("no public peer installed (VibeNet: python benchmarks/peers_music_va.py --setup); running without",
+              file=sys.stderr)
+    plan += [(name, dataset) for name in installed for dataset in benchmarks if dataset in PEER_DATASETS]
     rows, loaded = [], {}
     for name, dataset in tqdm(plan, desc="benchmark", unit="run", disable=not show_progress):
-        cfg = cfgs[name]
+        cfg = installed[name].pretrained_cfg if name in installed else cfgs[name]
         base = {**context, "model": name, "tag": cfg.tag or "", "dataset": key(dataset),
                 "weights_sha256": cfg.sha256 or "", "split": split}
         try:
             _seed(seed)
-            if name not in loaded:
-                loaded = {name: affectzoo.load(name)}  # one model in memory at a time
+            if name not in loaded:  # one model in memory at a time
+                loaded = {name: installed[name] if name in installed else affectzoo.load(name)}
             model = loaded[name]
             _seed(seed)
             with contextlib.nullcontext() if dataset == "imemnet-interactions" else torch.no_grad():
                 measured = DATASETS[dataset][1](model, cfg, root, split)
             rows += [{**base, "task": m.task, "split": m.split, "metric": key(m.metric), "value": m.value, "n": m.n}
-                     for m in measured]
+                     for m in measured if name not in installed or peer_keeps(key(m.metric))]
         except Exception as error:  # noqa: BLE001 - a failing model is reported and the run goes on
             message = f"{type(error).__name__}: {error}".replace("\n", " ")[:500]
             rows.append({**base, "task": ",".join(DATASETS[dataset][0](cfg)), "metric": "error", "value": None,
