@@ -67,7 +67,8 @@ def tags_table() -> str:
 
 def scores_table() -> str:
     """One headline figure per benchmark for every model of the leaderboard CSV (``affectzoo leaderboard``);
-    a pair scorer's own score on open-pairs is shown rather than its V/A composition."""
+    a pair scorer's own score on open-pairs is shown rather than its V/A composition, and a public peer
+    is marked as one."""
     import csv
 
     if not LEADERBOARD.is_file():
@@ -78,10 +79,11 @@ def scores_table() -> str:
     for dataset, metric, heading in HEADLINES:
         for row in sorted(rows, key=lambda r: r["task"] != "pair-scorer", reverse=True):  # pair-scorer written last
             if row["dataset"] == dataset and row["metric"] == metric:
-                figures.setdefault(row["model"], {})[heading] = f"{float(row['value']):.3f}"
+                name = f"`{row['model']}` (public peer)" if row["tag"] == "peer" else f"`{row['model']}`"
+                figures.setdefault(name, {})[heading] = f"{float(row['value']):.3f}"
     headings = [heading for _, _, heading in HEADLINES]
     lines = ["| weights | " + " | ".join(headings) + " |", "|---" * (len(headings) + 1) + "|"]
-    lines += [f"| `{model}` | " + " | ".join(values.get(h, "-") for h in headings) + " |"
+    lines += [f"| {model} | " + " | ".join(values.get(h, "-") for h in headings) + " |"
               for model, values in sorted(figures.items())]
     return "\n".join(lines)
 
