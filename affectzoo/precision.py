@@ -11,6 +11,12 @@ and ``--precision`` on the task commands.
   (:mod:`affectzoo.attention`) so its projections are quantised too; inside PyTorch's fused
   transformer layers, whose fast paths need float weights, they stay fp32, as do convolutions and
   normalisations. It needs no bf16 units (VNNI makes it faster).
+* ``"int8-static"``: as ``"int8"``, except that the submodules a model class names in
+  ``static_int8_modules`` (its compute-heavy trunk: MPJudge's painting and music encoders) are
+  exported whole, quantised statically (weights and activations, ranges calibrated on the first batch
+  they see) and compiled by Inductor (:mod:`affectzoo.static_int8`). Much faster than ``"int8"`` where
+  it applies; the first call of each new batch size compiles (tens of seconds). Needs ``torchao`` and
+  a C++ compiler. A class that names no modules gets plain ``"int8"``.
 
 ``ZooModule.__call__`` and ``ZooModule._inference`` enter :func:`model_precision`, so ``model(batch)``
 and every task method (``score``, ``predict_va``, ``recommend``, ...) run in the chosen precision.
@@ -29,8 +35,9 @@ import torch
 from torch import nn
 
 from affectzoo.attention import FUSED_LAYERS, split_attention
+from affectzoo.static_int8 import make_static_int8
 
-PRECISIONS = ("32-true", "bf16-mixed", "int8")
+PRECISIONS = ("32-true", "bf16-mixed", "int8", "int8-static")
 ALIASES = {"32": "32-true", "fp32": "32-true", "float32": "32-true", "bf16": "bf16-mixed", "qint8": "int8"}
 
 
@@ -91,13 +98,32 @@ def set_precision(model: nn.Module, precision: str | None) -> nn.Module:
     """Apply ``precision`` to ``model`` in place (see the module docstring) and return it."""
     name = canonical(precision)
     current = getattr(model, "precision", "32-true")
-    if current == "int8" and name != "int8":
-        raise ValueError("an int8 model cannot be turned back into floating point: load it again")
-    if name == "int8" and current != "int8":
+    if current.startswith("int8") and name != current:
+        raise ValueError(f"an {current} model cannot be turned into {name}: load it again")
+    if name.startswith("int8") and current != name:
+        static = static_int8_modules(model) if name == "int8-static" else {}
+        for module in static.values():  # first: a missing torchao fails before the model is changed
+            make_static_int8(module)
         split_attention(model)
-        torch.ao.quantization.quantize_dynamic(model, quantizable_linears(model), dtype=torch.qint8, inplace=True)
+        linears = {linear for linear in quantizable_linears(model)
+                   if not any(linear.startswith(f"{prefix}.") for prefix in static)}
+        torch.ao.quantization.quantize_dynamic(model, linears, dtype=torch.qint8, inplace=True)
     model.precision = name
     return model
+
+
+def static_int8_modules(model: nn.Module) -> dict[str, nn.Module]:
+    """The submodules ``"int8-static"`` compiles: the model class's ``static_int8_modules`` names that
+    exist on this instance (a variant without one of them, e.g. no frozen backbone, skips it)."""
+    found = {}
+    for name in getattr(model, "static_int8_modules", ()):
+        try:
+            module = model.get_submodule(name)
+        except AttributeError:
+            continue
+        if module is not None:
+            found[name] = module
+    return found
 
 
 # PyTorch's fused transformer layers and attention read their linear layers' weights directly

@@ -4,8 +4,10 @@
    the shipped weights): SRCC, PLCC, MAE and ACC (prediction and target on the same side of 0.5)
    over every scored pair of the split, and preference accuracy over its preference pairs. These
    are the numbers of the model card; rerunning this script reproduces them.
-2. The same in each of the zoo's reduced precisions (``load(..., precision="bf16-mixed" | "int8")``,
-   :mod:`affectzoo.precision`), with the change of every metric against fp32.
+2. The same in each of the zoo's reduced precisions (``load(..., precision="bf16-mixed" | "int8" |
+   "int8-static")``, :mod:`affectzoo.precision`), with the change of every metric against fp32;
+   ``int8-static`` calibrates its activation ranges on the first batch of the other split (val for
+   test), never on the pairs it is scored on.
 3. Speed of the model's own network on the split's cached encoder outputs in each precision, as a
    ratio to fp32 in the same run (the paper configuration's speed: ``benchmarks/mpjudge_speed.py``).
 
@@ -86,6 +88,10 @@ def main() -> None:
     name = models["32-true"].pretrained_cfg.name or args.model
     pairs, prefs = encoded_split(models["32-true"], args.split, args.root)
     n = sum(len(b["score"]) for b in pairs)
+    calibration, _ = encoded_split(models["32-true"], "val" if args.split == "test" else "test", args.root)
+    with torch.no_grad():
+        for model in models.values():  # int8-static fixes its ranges on its first batch; a no-op otherwise
+            model(calibration[0]["image"], calibration[0]["music"], calibration[0]["composition"])
 
     def run_all(m):
         with torch.no_grad():

@@ -5,7 +5,8 @@
 2. ranking mode: one clip against N paintings with the music encoded once (``model.rank``),
    against scoring the N pairs one by one;
 3. ``--precision``: the paper configuration at batch 8 in each inference precision of the zoo
-   (``32-true``, ``bf16-mixed``, ``int8``; :mod:`affectzoo.precision`): pairs/s, the ratio to fp32,
+   (``32-true``, ``bf16-mixed``, ``int8``, ``int8-static``; :mod:`affectzoo.precision`; the first
+   call, which compiles ``int8-static``, is a warm-up and not timed): pairs/s, the ratio to fp32,
    achieved GFLOP/s against the fp32 and bf16 matmul peaks measured in the same run, the largest
    score change against fp32 on the same inputs, and the CPU's amx / avx512_bf16 / vnni flags on
    every row; and the official architecture (``mpjudge_official``, width 1024) under bf16 autocast,
@@ -19,6 +20,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import time
 
 import torch
@@ -53,7 +55,7 @@ def pairs_per_second(model, inputs: tuple, repeats: int, batch: int) -> tuple[fl
 def precision_rows(repeats: int, batch: int = 8) -> list[dict]:
     """The paper configuration in each precision, against fp32, the official architecture under bf16
     autocast and the matmul peaks (see the docstring)."""
-    from affectzoo.precision import PRECISIONS, cpu_flags
+    from affectzoo.precision import PRECISIONS, cpu_flags, set_precision
 
     flags = " ".join(f"{name}={'yes' if on else 'no'}" for name, on in cpu_flags().items())
     peaks = {"fp32": matmul_gflops(repeats), "bf16": matmul_gflops(repeats, dtype=torch.bfloat16)}
@@ -61,9 +63,10 @@ def precision_rows(repeats: int, batch: int = 8) -> list[dict]:
             for name, value in peaks.items()]
     images, mels = torch.randn(batch, 3, 256, 256), torch.randn(batch, 469, 128)
     speeds, outputs, flops = {}, {}, None
+    torch.manual_seed(0)
+    float_model = affectzoo.create_model("mpjudge").eval()
     for precision in PRECISIONS:
-        torch.manual_seed(0)
-        model = affectzoo.create_model("mpjudge", precision=precision).eval()
+        model = set_precision(copy.deepcopy(float_model), precision)  # the same weights in every precision
         if flops is None:
             with torch.no_grad(), FlopCounterMode(display=False) as counter:
                 model(images, mels)

@@ -7,6 +7,9 @@ import argparse
 import sys
 from typing import Callable, Sequence
 
+# affectzoo.precision.PRECISIONS, spelled here so building the parser does not import torch
+PRECISION_CHOICES = ("32-true", "bf16-mixed", "int8", "int8-static")
+
 
 def add_model_option(parser: argparse.ArgumentParser, task: str) -> None:
     """``--model NAME``, with the task's models listed in the help (from the registry, torch-free)."""
@@ -17,9 +20,10 @@ def add_model_option(parser: argparse.ArgumentParser, task: str) -> None:
     parser.add_argument("--model", metavar="NAME",
                         help=f"family, arch.tag, checkpoint folder or hf-hub: source (models with the {task} "
                              f"task: {offering}; default: the task's recommended family)")
-    parser.add_argument("--precision", choices=("32-true", "bf16-mixed", "int8"),
+    parser.add_argument("--precision", choices=PRECISION_CHOICES,
                         help="inference precision (default 32-true): bf16-mixed is several times faster on CPUs "
-                             "with AMX/AVX512-BF16 (see `lscpu`), int8 quantises the linear layers")
+                             "with AMX/AVX512-BF16 (see `lscpu`), int8 quantises the linear layers, int8-static "
+                             "also compiles a model's trunk (first batch slow; docs/precision.md)")
 
 
 def add_on_error_option(parser: argparse.ArgumentParser) -> None:

@@ -36,6 +36,8 @@ class ZooModule(L.LightningModule):
     """
 
     tasks: tuple[str, ...] = ()
+    # compute-heavy submodules that precision "int8-static" exports and compiles (affectzoo.precision)
+    static_int8_modules: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         super().__init__()

@@ -127,6 +127,7 @@ class MPJudge(MPJudgeInference, ZooModule):
     """
 
     tasks = ("pair-scorer",)
+    static_int8_modules = ("net.music", "net.painting")  # the judge network; frozen encoders stay as in "int8"
 
     def __init__(self, variant: str = "paper", image_size: int = 256, patch_size: int = 16, width: int = 512,
                  depth: int = 12, heads: int = 8, mlp_ratio: float = 4.0, fusion: str = "man", n_mels: int = 128,
