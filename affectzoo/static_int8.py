@@ -16,6 +16,7 @@ reuse the quantised graph; each compiles once per power-of-two batch size (batch
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from typing import Any
 
@@ -25,9 +26,7 @@ from torch import nn
 
 def static_int8_available() -> str | None:
     """None when static int8 can run here, else why not (named in the error of ``precision="int8-static"``)."""
-    try:
-        import torchao.quantization.pt2e.quantize_pt2e  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("torchao") is None:
         return "it needs torchao (pip install 'affectzoo[int8]')"
     if shutil.which("g++") is None and shutil.which("c++") is None:
         return "Inductor needs a C++ compiler (g++) to build its kernels"
