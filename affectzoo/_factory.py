@@ -21,7 +21,7 @@ def create_model(name: str, pretrained: bool = False, *, precision: str | None =
     """Build the architecture ``name`` (``arch`` or ``arch.tag``); ``overrides`` change its arguments.
 
     With ``pretrained=True`` the tag's weights are loaded (strictly, checksum verified).
-    ``precision`` (``"32-true"``, ``"bf16-mixed"``, ``"int8"``): see :mod:`affectzoo.precision`.
+    ``precision`` (``"32-true"``, ``"bf16-mixed"``, ``"int8"``, ``"int8-static"``): see :mod:`affectzoo.precision`.
     """
     cfg = _registry.get_pretrained_cfg(name)
     if pretrained:
@@ -57,7 +57,7 @@ def load(name_or_path, device="cpu", *, cache_dir=None, revision: str | None = N
 
     The model is returned in eval mode on ``device``. ``cache_dir`` and ``revision`` apply to Hub
     sources; ``overrides`` change constructor arguments that do not change weight shapes;
-    ``precision`` (``"32-true"``, ``"bf16-mixed"``, ``"int8"``): see :mod:`affectzoo.precision`.
+    ``precision`` (``"32-true"``, ``"bf16-mixed"``, ``"int8"``, ``"int8-static"``): see :mod:`affectzoo.precision`.
     """
     from affectzoo import _checkpoint
 

@@ -11,7 +11,8 @@ and their activations are quantised to int8 with ranges calibrated once, and Ind
 are unchanged). The work happens on the first call: its inputs calibrate the activation ranges, which
 then stay fixed, so the first batch should be representative (call the model once on real data before
 timing it). The leading dimension of every tensor input is exported as dynamic, so other batch sizes
-reuse the quantised graph; each compiles once per power-of-two batch size (batches are padded up). Needs ``torchao`` and a C++ compiler (Inductor builds its kernels with it).
+reuse the quantised graph; each compiles once per power-of-two batch size (batches are padded up).
+Needs ``torchao`` and a C++ compiler (Inductor builds its kernels with it).
 """
 
 from __future__ import annotations
