@@ -14,7 +14,8 @@ and ``--precision`` on the task commands.
 * ``"int8-static"``: as ``"int8"``, except that the submodules a model class names in
   ``static_int8_modules`` (its compute-heavy trunk: MPJudge's painting and music encoders) are
   exported whole, quantised statically (weights and activations, ranges calibrated on the first batch
-  they see) and compiled by Inductor (:mod:`affectzoo.static_int8`). Much faster than ``"int8"`` where
+  they see, or on several inside :func:`affectzoo.static_int8.calibrating`) and compiled by Inductor
+  (:mod:`affectzoo.static_int8`). Much faster than ``"int8"`` where
   it applies; the first call of each new batch size compiles (tens of seconds). Needs ``torchao`` and
   a C++ compiler. A class that names no modules gets plain ``"int8"``.
 

@@ -9,8 +9,8 @@ and their activations are quantised to int8 with ranges calibrated once, and Ind
 
 :func:`make_static_int8` replaces the submodule's ``forward`` in place (parameters and ``state_dict``
 are unchanged). The work happens on the first call: its inputs calibrate the activation ranges, which
-then stay fixed, so the first batch should be representative (call the model once on real data before
-timing it). The leading dimension of every tensor input is exported as dynamic, so other batch sizes
+then stay fixed, so the first batch should be representative; :func:`calibrating` takes the ranges over
+several batches instead. The leading dimension of every tensor input is exported as dynamic, so other batch sizes
 reuse the quantised graph; each compiles once per power-of-two batch size (batches are padded up).
 Needs ``torchao`` and a C++ compiler (Inductor builds its kernels with it).
 """
@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import torch
 from torch import nn
@@ -56,6 +57,7 @@ class StaticInt8Forward:
     def __init__(self, module: nn.Module) -> None:
         self.module = module
         self.compiled = None
+        self.recorded: list[tuple] | None = None  # inputs kept for calibration inside calibrating()
 
     def __call__(self, *args: Any) -> Any:
         sizes = {arg.shape[0] for arg in args if isinstance(arg, torch.Tensor)}
@@ -64,22 +66,26 @@ class StaticInt8Forward:
                              f"non-zero batch size, got leading dimensions {sorted(sizes)}")
         n = sizes.pop()
         padded = tuple(_pad(arg, padded_size(n)) if isinstance(arg, torch.Tensor) else arg for arg in args)
+        if self.recorded is not None:
+            self.recorded.append(padded)
+            return type(self.module).forward(self.module, *args)  # float, while calibrating
         if self.compiled is None:
-            self.compiled = self._build(padded)
+            self.compiled = self._build([padded])
         return _unpad(self.compiled(*padded), padded_size(n), n)
 
-    def _build(self, args: tuple) -> Any:
+    def _build(self, batches: list[tuple]) -> Any:
         import torch._inductor.config as inductor_config
         from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
         from torchao.quantization.pt2e.quantizer import x86_inductor_quantizer as x86
 
         batch = torch.export.Dim("batch", min=1)
-        shapes = tuple({0: batch} if isinstance(arg, torch.Tensor) else None for arg in args)
+        shapes = tuple({0: batch} if isinstance(arg, torch.Tensor) else None for arg in batches[0])
         with torch.no_grad():
-            graph = torch.export.export(_Unpatched(self.module).eval(), args, dynamic_shapes=(shapes,)).module()
+            graph = torch.export.export(_Unpatched(self.module).eval(), batches[0], dynamic_shapes=(shapes,)).module()
             quantizer = x86.X86InductorQuantizer().set_global(x86.get_default_x86_inductor_quantization_config())
             prepared = prepare_pt2e(graph, quantizer)
-            prepared(*args)  # calibration: the first batch's activation ranges
+            for args in batches:  # calibration: the activation ranges over these batches
+                prepared(*args)
             quantized = convert_pt2e(prepared)
         compiled = torch.compile(quantized, dynamic=False)  # the x86 int8 passes need concrete shapes
 
@@ -88,6 +94,32 @@ class StaticInt8Forward:
             with torch.no_grad(), inductor_config.patch(freezing=True):
                 return compiled(*call_args)
         return run
+
+
+@contextmanager
+def calibrating(model: nn.Module) -> Iterator[None]:
+    """Calibrate ``model``'s int8-static submodules on every batch run inside the block (in float),
+    instead of on the first batch alone; they are quantised and compiled when the block ends::
+
+        with calibrating(judge):
+            for batch in some_batches:
+                judge(batch["image"], batch["music"])
+    """
+    forwards = [module.__dict__["forward"] for module in model.modules() if is_static_int8(module)]
+    if not forwards:
+        raise ValueError(f"{type(model).__name__} has no int8-static submodules: load it with precision='int8-static'")
+    if any(forward.compiled is not None for forward in forwards):
+        raise ValueError("this model is already calibrated (its first batch did it): load it again to recalibrate")
+    for forward in forwards:
+        forward.recorded = []
+    try:
+        yield
+        for forward in forwards:
+            if forward.recorded:
+                forward.compiled = forward._build(forward.recorded)
+    finally:
+        for forward in forwards:
+            forward.recorded = None
 
 
 def padded_size(n: int) -> int:

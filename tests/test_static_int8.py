@@ -12,7 +12,7 @@ import affectzoo.precision as precision
 import affectzoo.static_int8 as static_int8
 from affectzoo.cli._common import PRECISION_CHOICES
 from affectzoo.precision import PRECISIONS, set_precision, static_int8_modules
-from affectzoo.static_int8 import StaticInt8Forward, _pad, _unpad, is_static_int8, padded_size
+from affectzoo.static_int8 import StaticInt8Forward, _pad, _unpad, calibrating, is_static_int8, padded_size
 from test_mpjudge_model import mels, paintings, tiny
 
 
@@ -48,6 +48,26 @@ def test_int8_static_judge_matches_fp32_and_keeps_float_weights():
     assert judge and all(value.dtype in (torch.float32, torch.int64) for value in judge.values())  # float weights kept
     with pytest.raises(ValueError, match="load it again"):
         set_precision(quantized, "int8")
+
+
+def test_calibrating_takes_ranges_over_several_batches_then_compiles():
+    model = tiny().eval()
+    images, music = paintings(6), mels(6)
+    with torch.no_grad():
+        reference = model(images, music)
+        quantized = set_precision(copy.deepcopy(model), "int8-static")
+        with calibrating(quantized):
+            during = quantized(images[:2], music[:2])  # float while the ranges are collected
+            quantized(images[2:], music[2:])
+        assert torch.allclose(during, reference[:2], atol=1e-5)
+        assert all(module.forward.compiled is not None for module in static_int8_modules(quantized).values())
+        assert (quantized(images, music) - reference).abs().max() < 0.05
+    with pytest.raises(ValueError, match="already calibrated"):
+        with calibrating(quantized):
+            pass
+    with pytest.raises(ValueError, match="no int8-static submodules"):
+        with calibrating(model):
+            pass
 
 
 def test_mismatched_batch_sizes_are_a_clear_error():
