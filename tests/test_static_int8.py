@@ -29,12 +29,17 @@ def test_batches_pad_to_the_next_power_of_two_and_outputs_are_cut_back():
     assert out[0].shape == (3,) and out[1] is None and out[2][0].shape == (3, 2)
 
 
-def test_int8_static_judge_matches_fp32_and_keeps_float_weights():
+def tiny_judges(n: int):
+    """A tiny fp32 MPJudge, n paintings and clips, its fp32 scores, and an int8-static copy of it."""
     model = tiny().eval()
-    images, music = paintings(5), mels(5)
+    images, music = paintings(n), mels(n)
     with torch.no_grad():
         reference = model(images, music)
-    quantized = set_precision(copy.deepcopy(model), "int8-static")
+    return model, images, music, reference, set_precision(copy.deepcopy(model), "int8-static")
+
+
+def test_int8_static_judge_matches_fp32_and_keeps_float_weights():
+    _, images, music, reference, quantized = tiny_judges(5)
     assert quantized.precision == "int8-static"
     assert set(static_int8_modules(quantized)) == {"net.music", "net.painting"}
     assert all(is_static_int8(module) for module in static_int8_modules(quantized).values())
@@ -51,11 +56,8 @@ def test_int8_static_judge_matches_fp32_and_keeps_float_weights():
 
 
 def test_calibrating_takes_ranges_over_several_batches_then_compiles():
-    model = tiny().eval()
-    images, music = paintings(6), mels(6)
+    model, images, music, reference, quantized = tiny_judges(6)
     with torch.no_grad():
-        reference = model(images, music)
-        quantized = set_precision(copy.deepcopy(model), "int8-static")
         with calibrating(quantized):
             during = quantized(images[:2], music[:2])  # float while the ranges are collected
             quantized(images[2:], music[2:])
