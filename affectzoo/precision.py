@@ -15,9 +15,9 @@ and ``--precision`` on the task commands.
   ``static_int8_modules`` (its compute-heavy trunk: MPJudge's painting and music encoders) are
   exported whole, quantised statically (weights and activations, ranges calibrated on the first batch
   they see, or on several inside :func:`affectzoo.static_int8.calibrating`) and compiled by Inductor
-  (:mod:`affectzoo.static_int8`). Much faster than ``"int8"`` where
-  it applies; the first call of each new batch size compiles (tens of seconds). Needs ``torchao`` and
-  a C++ compiler. A class that names no modules gets plain ``"int8"``.
+  (:mod:`affectzoo.static_int8`). Much faster than ``"int8"`` where it applies; the first call of
+  each new batch size compiles (tens of seconds). Needs ``torchao`` and a C++ compiler. A class that
+  names no modules gets plain ``"int8"``.
 
 ``ZooModule.__call__`` and ``ZooModule._inference`` enter :func:`model_precision`, so ``model(batch)``
 and every task method (``score``, ``predict_va``, ``recommend``, ...) run in the chosen precision.
@@ -118,12 +118,10 @@ def static_int8_modules(model: nn.Module) -> dict[str, nn.Module]:
     exist on this instance (a variant without one of them, e.g. no frozen backbone, skips it)."""
     found = {}
     for name in getattr(model, "static_int8_modules", ()):
-        try:
-            module = model.get_submodule(name)
+        try:  # a missing name or a None attribute (e.g. net.music of the painting-only judge)
+            found[name] = model.get_submodule(name)
         except AttributeError:
             continue
-        if module is not None:
-            found[name] = module
     return found
 
 

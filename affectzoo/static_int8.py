@@ -10,8 +10,9 @@ and their activations are quantised to int8 with ranges calibrated once, and Ind
 :func:`make_static_int8` replaces the submodule's ``forward`` in place (parameters and ``state_dict``
 are unchanged). The work happens on the first call: its inputs calibrate the activation ranges, which
 then stay fixed, so the first batch should be representative; :func:`calibrating` takes the ranges over
-several batches instead. The leading dimension of every tensor input is exported as dynamic, so other batch sizes
-reuse the quantised graph; each compiles once per power-of-two batch size (batches are padded up).
+several batches instead. The leading dimension of every tensor input is exported as dynamic, so other
+batch sizes reuse the quantised graph; each compiles once per power-of-two batch size (batches are
+padded up).
 Needs ``torchao`` and a C++ compiler (Inductor builds its kernels with it).
 """
 
@@ -35,6 +36,11 @@ def static_int8_available() -> str | None:
     return None
 
 
+def _float_forward(module: nn.Module, *args: Any) -> Any:
+    """``module``'s own class forward, bypassing the patched instance ``forward``."""
+    return type(module).forward(module, *args)
+
+
 class _Unpatched(nn.Module):
     """The submodule with its class's own forward, so export does not call the patched one."""
 
@@ -43,7 +49,7 @@ class _Unpatched(nn.Module):
         self.module = module
 
     def forward(self, *args: Any) -> Any:
-        return type(self.module).forward(self.module, *args)
+        return _float_forward(self.module, *args)
 
 
 class StaticInt8Forward:
@@ -65,13 +71,14 @@ class StaticInt8Forward:
             raise ValueError(f"int8-static {type(self.module).__name__}: every tensor input needs the same "
                              f"non-zero batch size, got leading dimensions {sorted(sizes)}")
         n = sizes.pop()
-        padded = tuple(_pad(arg, padded_size(n)) if isinstance(arg, torch.Tensor) else arg for arg in args)
+        size = padded_size(n)
+        padded = tuple(_pad(arg, size) if isinstance(arg, torch.Tensor) else arg for arg in args)
         if self.recorded is not None:
             self.recorded.append(padded)
-            return type(self.module).forward(self.module, *args)  # float, while calibrating
+            return _float_forward(self.module, *args)  # float, while calibrating
         if self.compiled is None:
             self.compiled = self._build([padded])
-        return _unpad(self.compiled(*padded), padded_size(n), n)
+        return _unpad(self.compiled(*padded), size, n)
 
     def _build(self, batches: list[tuple]) -> Any:
         import torch._inductor.config as inductor_config
@@ -107,7 +114,8 @@ def calibrating(model: nn.Module) -> Iterator[None]:
     """
     forwards = [module.__dict__["forward"] for module in model.modules() if is_static_int8(module)]
     if not forwards:
-        raise ValueError(f"{type(model).__name__} has no int8-static submodules: load it with precision='int8-static'")
+        raise ValueError(f"{type(model).__name__} has no int8-static submodules: "
+                         "load it with precision='int8-static'")
     if any(forward.compiled is not None for forward in forwards):
         raise ValueError("this model is already calibrated (its first batch did it): load it again to recalibrate")
     for forward in forwards:

@@ -31,8 +31,9 @@ from affectzoo.static_int8 import calibrating
 from results_csv import append_rows
 
 
-def encoded_split(model, split: str, root: str) -> tuple[list[dict], list[dict]]:
-    """The split's pair batches and preference batches, paintings and music as ``model``'s cached encoder outputs."""
+def encoded_split(model, split: str, root: str, max_batches: int | None = None) -> tuple[list[dict], list[dict]]:
+    """The split's pair batches and preference batches (the first ``max_batches`` of them, or all),
+    paintings and music as ``model``'s cached encoder outputs."""
     prior = model.va_prior is not None
     data = OpenPairsDataModule(root=root, image_tokens=True, music_features=True, prior_va=prior, batch_size=64,
                                preferences=True)
@@ -41,7 +42,9 @@ def encoded_split(model, split: str, root: str) -> tuple[list[dict], list[dict]]
     data.setup()
     loader = {"val": data.val_dataloader, "test": data.test_dataloader}[split]()
     pairs, prefs = [], []
-    for batch in tqdm(loader, desc=f"open-pairs {split}: cached features"):
+    for index, batch in enumerate(tqdm(loader, desc=f"open-pairs {split}: cached features", total=max_batches)):
+        if index == max_batches:
+            break
         pairs.append({"image": batch["image_tokens"], "music": batch["music_features"], "score": batch["score"],
                       "composition": model._batch_composition(batch)})
         if "pref" in batch:
@@ -89,9 +92,9 @@ def main() -> None:
     name = models["32-true"].pretrained_cfg.name or args.model
     pairs, prefs = encoded_split(models["32-true"], args.split, args.root)
     n = sum(len(b["score"]) for b in pairs)
-    calibration, _ = encoded_split(models["32-true"], "val" if args.split == "test" else "test", args.root)
+    calibration, _ = encoded_split(models["32-true"], "val" if args.split == "test" else "test", args.root, 4)
     with torch.no_grad(), calibrating(models["int8-static"]):  # activation ranges over 256 val pairs
-        for batch in calibration[:4]:
+        for batch in calibration:
             models["int8-static"](batch["image"], batch["music"], batch["composition"])
 
     def run_all(m):

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from affectzoo.cli._common import PRECISION_CHOICES
+
 
 def register(commands) -> dict:
     p = commands.add_parser("demo", help="run every task on packaged samples and write an HTML report")
     p.add_argument("--out", type=Path, default=Path("affectzoo-demo"),
                    help="folder for the clips, recoloured pictures and report.html (default ./affectzoo-demo)")
-    from affectzoo.cli._common import PRECISION_CHOICES
-
     p.add_argument("--precision", default="32-true", choices=PRECISION_CHOICES,
                    help="inference precision of every model (default 32-true)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
